@@ -140,6 +140,10 @@ def _check_ranges(cfg: DictConfig) -> list[str]:
         (cfg.retries >= 0, f"retries must be >= 0, got {cfg.retries}"),
         (cfg.threads >= 1, f"threads must be >= 1, got {cfg.threads}"),
         (cfg.env.max_steps is None or cfg.env.max_steps >= 1, f"env.max_steps must be >= 1, got {cfg.env.max_steps}"),
+        (cfg.trial_timeout_s is None or cfg.trial_timeout_s > 0,
+         f"trial_timeout_s must be > 0 (or null for no limit), got {cfg.trial_timeout_s}"),
+        (cfg.decision_timeout_s is None or cfg.decision_timeout_s > 0,
+         f"decision_timeout_s must be > 0 (or null for no limit), got {cfg.decision_timeout_s}"),
     ]
     return [message for ok, message in rules if not ok]
 

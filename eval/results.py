@@ -31,6 +31,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from eval.claims import create_exclusive
+
 IDENTITY = [
     ("run_id", pa.string()),
     ("policy", pa.string()),
@@ -114,12 +116,6 @@ def _atomic_write_table(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _atomic_write_text(text: str, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{socket.gethostname()}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 @dataclass
 class ScanResult:
     """What a run directory holds: finished trials and files that failed to read."""
@@ -138,21 +134,16 @@ class RunStore:
         self.steps_dir = self.root / "steps"
 
     def open(self, meta: dict[str, Any]) -> None:
-        """Create the directory, or check that it holds the same run (same fingerprint)."""
-        for d in (self.episodes_dir, self.steps_dir):
-            d.mkdir(parents=True, exist_ok=True)
+        """Create the run (``run.json`` exclusively: one config per directory, whoever
+        comes first), or check that the directory holds the same run (same fingerprint).
+        A refused run writes nothing."""
         path = self.root / RUN_FILE
-        if path.exists():
-            old = json.loads(path.read_text())
-            if old.get("fingerprint") != meta["fingerprint"]:
-                raise RunMismatchError(
-                    f"{self.root} holds results of another configuration (run {old.get('run_id')}, "
-                    f"this one is {meta['run_id']}); changed settings: "
-                    f"{', '.join(_differences(old.get('result_key', {}), meta['result_key'])) or 'unknown'}. "
-                    "Use another name=... or remove that directory."
-                )
-            return
-        _atomic_write_text(json.dumps(meta, sort_keys=True, indent=1), path)
+        if not path.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            create_exclusive(path, json.dumps(meta, sort_keys=True, indent=1))
+        check_run_file(path, meta)
+        for d in (self.episodes_dir, self.steps_dir):
+            d.mkdir(exist_ok=True)
 
     def commit(self, record: TrialRecord) -> None:
         """Store one finished trial: steps first, then the episode row that commits it."""
@@ -218,6 +209,21 @@ class RunStore:
                     shutil.move(str(source), dest)
                     moved.append(dest)
         return moved
+
+
+def check_run_file(path: Path, meta: dict[str, Any]) -> None:
+    """Raise :class:`RunMismatchError` if ``path`` (a ``run.json``) is another config's run."""
+    if not path.exists():
+        return
+    old = json.loads(path.read_text())
+    if old.get("fingerprint") != meta["fingerprint"]:
+        changed = ", ".join(_differences(old.get("result_key", {}), meta["result_key"])) or "unknown"
+        raise RunMismatchError(
+            f"{path.parent} holds run {old.get('run_id')}, of another configuration than this run "
+            f"({meta['run_id']}); changed settings: {changed}. Nothing was written. Results of different "
+            "configurations never share a directory: leave hydra.run.dir at its default "
+            "(runs/<name>/<run_id>) or point it at another directory."
+        )
 
 
 def _read_file(path: Path, schema: pa.Schema) -> pa.Table:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from hydra.experimental.callback import Callback
 
 from eval.config import fingerprint
 from eval.results import load_run
@@ -140,17 +139,6 @@ def summary_text(path: str | Path) -> str:
     episodes, steps = load_run(path)
     table = summarize(episodes, steps)
     return f"{format_table(table)}\n\n{format_grid(table)}"
-
-
-class SweepSummary(Callback):
-    """Hydra callback: print the table over the whole sweep when a multirun ends."""
-
-    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
-        path = Path(config.hydra.sweep.dir)
-        try:
-            print(f"\nSweep results ({path}):\n{summary_text(path)}")
-        except FileNotFoundError as err:
-            print(f"no sweep results to summarize: {err}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -63,6 +63,9 @@ class RobosuiteState:
 
 
 def _import_robosuite() -> Any:
+    from eval.logs import quiet_robosuite
+
+    quiet_robosuite()
     try:
         import robosuite
     except ImportError as err:  # pragma: no cover - depends on the install

@@ -13,7 +13,9 @@ divisible by it raise at ``fail_step`` (or kill their process with ``die``);
 steps plus per-branch noise (``wam_tts.branch_noise``); its future is ``x`` plus the
 sum of its first ``horizon`` actions (the truth when those actions all run), plus
 ``bias`` times branch noise; its value is ``-|future - g|``; with ``images`` it also
-returns the predicted frames as ``extras["future_image"]``.
+returns the predicted frames as ``extras["future_image"]``. ``delay`` makes each
+``sample`` sleep (a hanging policy); with ``block_alarm`` that sleep cannot be
+interrupted by SIGALRM either (like a simulator stuck in C code).
 
 Importing this module registers both (idempotently), so it can be named in a run's
 ``plugins``.
@@ -124,12 +126,16 @@ class ToyPolicy(WorldActionModel):
     """Goal-seeking chunks whose futures are the sum of their actions (see module docstring)."""
 
     def __init__(self, horizon: int = 3, chunk: int = 4, gain: float = 0.25, noise: float = 0.05,
-                 bias: float = 0.0, value: bool = True, delay: float = 0.0, images: bool = False) -> None:
+                 bias: float = 0.0, value: bool = True, delay: float = 0.0, images: bool = False,
+                 block_alarm: bool = False) -> None:
         self.future_horizon, self.chunk, self.gain, self.noise = horizon, chunk, gain, noise
         self.bias, self.has_value_head, self.delay, self.images = bias, value, delay, images
+        self.block_alarm = block_alarm
 
     def sample(self, obs: Obs, n: int, seed: int) -> Branches:
         if self.delay:
+            if self.block_alarm:
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
             time.sleep(self.delay)
         state = torch.as_tensor(obs["state"], dtype=torch.float64)
         x, g = state[:2], state[2:]

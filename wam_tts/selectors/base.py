@@ -10,8 +10,9 @@ A selector owns the episode of the policy it wraps::
         selector.observe(obs)                    # streaming policies (LingBot-VA) see what happened
 
 What a selector needs is declared, never inferred from its name or class:
-:attr:`Selector.needs_simulator`, :attr:`Selector.needs_value_head`, :attr:`Selector.fixed_n`
-and :attr:`Selector.blends_actions`; the harness reads only these.
+:attr:`Selector.needs_simulator`, :attr:`Selector.needs_value_head`, :attr:`Selector.fixed_n`,
+:attr:`Selector.blends_actions` and :attr:`Selector.same_as_baseline_at_n1`; the harness
+reads only these.
 
 Branches whose actions, futures or value contain NaN/Inf are dropped with a warning
 and scored NaN; the choice is made among the rest (``on_nonfinite="raise"`` turns this
@@ -99,6 +100,9 @@ class Selector(ABC):
     fixed_n: ClassVar[int | None] = None
     #: Executes a blend of the branches' actions, not one branch as drawn.
     blends_actions: ClassVar[bool] = False
+    #: At N = 1 it is the vanilla baseline by construction (one branch, executed as drawn),
+    #: so a sweep skips that cell instead of repeating the baseline.
+    same_as_baseline_at_n1: ClassVar[bool] = False
     #: Checks of this class's own options (subclasses add theirs).
     option_rules: ClassVar[OptionRules] = {
         "sigma": (lambda v: v > 0, "sigma must be > 0"),

@@ -53,6 +53,7 @@ class WeightedSelector(ConsensusSelector):
 
     name = "weighted"
     blends_actions = True
+    same_as_baseline_at_n1 = True
     option_rules = {
         "tau": (lambda v: v > 0, "tau must be > 0"),
         "tau_scale": (lambda v: v in TAU_SCALES, f"tau_scale must be one of {TAU_SCALES}"),
