@@ -6,6 +6,9 @@ register here (or in a plugin module named in the config's ``plugins``)::
 
     @POLICIES.register("my_wam")
     def _my_wam(task: str, checkpoint: str) -> WorldActionModel: ...
+
+A factory may carry a cheap ``validate(task, **options) -> list[str]`` attribute (e.g.
+checkpoint files exist); the harness calls it for every task before the first trial.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from wam_tts import Registry, WorldActionModel
 
 PolicyFactory = Callable[..., WorldActionModel]
 """``factory(task, **options) -> WorldActionModel`` for the given env task."""
+PolicyCheck = Callable[..., list[str]]
+"""``validate(task, **options) -> problems``: what would make the factory fail, found cheaply."""
 
 POLICIES: Registry[PolicyFactory] = Registry("policy")
 
@@ -27,7 +32,16 @@ def _reference(family: str) -> PolicyFactory:
 
         return load_reference_policy(family, task)
 
+    def validate(task: str) -> list[str]:
+        from adapters.reference import checkpoint_path, shipped_tasks
+
+        if checkpoint_path(family, task).is_file():
+            return []
+        return [f"no shipped reference_{family} checkpoint for task {task!r} ({checkpoint_path(family, task)}); "
+                f"shipped tasks: {', '.join(shipped_tasks(family)) or 'none'}"]
+
     build.__doc__ = f"The shipped reference {family} WAM for ``task``."
+    build.validate = validate
     return build
 
 
@@ -60,3 +74,14 @@ def make_policy(name: str, task: str, **options: Any) -> WorldActionModel:
         if "unexpected keyword argument" in str(err) or "positional argument" in str(err):
             raise TypeError(f"policy {name!r} does not take options {sorted(options)}: {err}") from err
         raise
+
+
+def policy_problems(name: str, tasks: list[str], options: dict[str, Any]) -> list[str]:
+    """What policy ``name``'s ``validate`` hook (if it has one) finds for each task."""
+    validate: PolicyCheck | None = getattr(POLICIES.get(name), "validate", None)
+    if validate is None:
+        return []
+    try:
+        return [problem for task in tasks for problem in validate(task, **options)]
+    except TypeError as err:
+        return [f"policy {name!r} does not take options {sorted(options)}: {err}"]

@@ -78,16 +78,18 @@ def execute(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> RunOutcom
     reason = skip_reason(cfg) if multirun else None
     if reason is not None:
         log.warning("skipped: %s", reason)
+        if run_dir.is_dir() and not any(run_dir.iterdir()):
+            run_dir.rmdir()  # the empty directory Hydra made for this job
         return None
     check_config(cfg)
     store = RunStore(run_dir)
     store.open({"run_id": run_id(cfg), "fingerprint": fingerprint(cfg), "result_key": result_key(cfg),
                 "config": to_dict(cfg)})
     with run_log(store.root):
-        return _run_trials(cfg, store)
+        return _run_trials(cfg, store, multirun)
 
 
-def _run_trials(cfg: DictConfig, store: RunStore) -> RunOutcome:
+def _run_trials(cfg: DictConfig, store: RunStore, multirun: bool) -> RunOutcome:
     store.remove_stale_temporaries()
     scan = store.scan()
     if scan.corrupt:
@@ -131,10 +133,11 @@ def _run_trials(cfg: DictConfig, store: RunStore) -> RunOutcome:
                           "rerun the same command to resume") from None
     finally:
         runner.close()
-    return _report(cfg, store, len(plan), saved, elsewhere)
+    return _report(cfg, store, len(plan), saved, elsewhere, multirun)
 
 
-def _report(cfg: DictConfig, store: RunStore, planned: int, saved: int, elsewhere: list[str]) -> RunOutcome:
+def _report(cfg: DictConfig, store: RunStore, planned: int, saved: int, elsewhere: list[str],
+            multirun: bool) -> RunOutcome:
     """Print the run's table (with its baseline's rows and the paired comparison when present)."""
     episodes, steps = load_run(store.root)
     mine = episodes[episodes["task"].isin(list(cfg.env.tasks)) & (episodes["run_id"] == run_id(cfg))]
@@ -147,7 +150,7 @@ def _report(cfg: DictConfig, store: RunStore, planned: int, saved: int, elsewher
     print(f"\nResults ({store.root}):\n{format_table(summarize(shown, steps))}")
     if baseline is not None and not mine.empty and not baseline.empty:
         print("\n" + format_comparison(mine, baseline))
-    elif mine["selector"].ne("vanilla").any() or mine["n"].ne(1).any():
+    elif not multirun and (mine["selector"].ne("vanilla").any() or mine["n"].ne(1).any()):
         print(f"\n(no N = 1 baseline at {baseline_dir(store.root, cfg)}: run it with baseline=true, "
               "or sweep selector=vanilla n=1 beside this run, for the Δ vs N=1 column)")
     errors = int((mine["status"] == "error").sum())

@@ -40,8 +40,9 @@ def writable_problem(path: Path) -> str | None:
     existing = Path(path).absolute()
     while not existing.exists():
         existing = existing.parent
-    if not os.access(existing, os.W_OK | os.X_OK):
-        return (f"the results directory {path} cannot be written ({existing} is read-only for this user); "
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        why = "is read-only for this user" if existing.is_dir() else "is not a directory"
+        return (f"the results directory {path} cannot be written ({existing} {why}); "
                 "choose another with name=... or hydra.run.dir=... (hydra.sweep.dir=... for a multirun)")
     return None
 
@@ -63,6 +64,12 @@ def job_problems(cfg: DictConfig, run_dir: Path | None) -> list[str]:
     except RunMismatchError as err:
         return [str(err)]
     return []
+
+
+def varying(jobs: list[list[str]]) -> list[list[str]]:
+    """Each job's overrides less those every job shares (what tells the jobs apart)."""
+    shared = set.intersection(*(set(job) for job in jobs)) if jobs else set()
+    return [[o for o in job if o not in shared] or job for job in jobs]
 
 
 def sweep_jobs(config: DictConfig) -> list[list[str]] | None:
@@ -95,10 +102,10 @@ class EvalCallbacks(Callback):
             print("note: this sweeper's jobs are checked as each one starts", file=sys.stderr)
             return
         invalid = []
-        for overrides in jobs:
+        for overrides, label in zip(jobs, varying(jobs), strict=True):
             cfg = compose(config_name="config", overrides=overrides)
             if skip_reason(cfg) is None:
-                invalid += [f"job [{' '.join(overrides)}]: {p}" for p in job_problems(cfg, None)]
+                invalid += [f"job [{' '.join(label)}]: {p}" for p in job_problems(cfg, None)]
         if invalid:
             _refuse(f"{len(invalid)} of the sweep's {len(jobs)} jobs cannot run; nothing was started:\n"
                     + "\n".join(invalid))
@@ -110,6 +117,8 @@ class EvalCallbacks(Callback):
         except FileNotFoundError as err:
             print(f"no sweep results to summarize: {err}")
         jobs = read_jobs(path)
+        for job, label in zip(jobs, varying([j["overrides"] for j in jobs]), strict=True):
+            job["overrides"] = label
         failed = [j for j in jobs if j["status"] == "failed"]
         errored = [j for j in jobs if j["status"] == "errors"]
         skipped = [j for j in jobs if j["status"] == "skipped"]
