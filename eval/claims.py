@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 import socket
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ CLAIMS_DIR = "claims"
 
 def create_exclusive(path: Path, text: str) -> bool:
     """Create ``path`` holding ``text`` unless it exists; True if this call created it."""
-    tmp = path.with_name(f".{path.name}.{socket.gethostname()}.{os.getpid()}.tmp")
+    tmp = _temporary(path)
     tmp.write_text(text)
     try:
         os.link(tmp, path)
@@ -34,6 +35,12 @@ def create_exclusive(path: Path, text: str) -> bool:
         return False
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _temporary(path: Path) -> Path:
+    """A name beside ``path`` no other process or thread uses (``.<name>.<token>.<host>.<pid>.tmp``,
+    which :meth:`eval.results.RunStore.remove_stale_temporaries` recognises)."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.{socket.gethostname()}.{os.getpid()}.tmp")
 
 
 def pid_alive(pid: int) -> bool:
@@ -71,7 +78,7 @@ class TrialClaims:
         """Claim trial ``stem`` for this process; None if a live process holds it."""
         self.dir.mkdir(parents=True, exist_ok=True)
         path = self.dir / f"{stem}.claim"
-        tmp = path.with_name(f".{path.name}.{self.me['host']}.{self.me['pid']}.tmp")
+        tmp = _temporary(path)
         tmp.write_text(json.dumps(self.me))
         fd = os.open(tmp, os.O_RDWR)
         fcntl.flock(fd, fcntl.LOCK_EX)  # locked before it appears under its name

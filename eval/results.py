@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from eval.claims import create_exclusive
+from eval.claims import create_exclusive, pid_alive
 
 IDENTITY = [
     ("run_id", pa.string()),
@@ -160,7 +160,7 @@ class RunStore:
         for d in (self.episodes_dir, self.steps_dir, self.root):
             for tmp in d.glob(".*.tmp"):
                 parts = tmp.name.rsplit(".", 3)
-                if len(parts) == 4 and parts[1] == host and not _pid_alive(int(parts[2])):
+                if len(parts) == 4 and parts[1] == host and not pid_alive(int(parts[2])):
                     tmp.unlink(missing_ok=True)
                     removed.append(tmp)
         return removed
@@ -236,16 +236,6 @@ def _read_file(path: Path, schema: pa.Schema) -> pa.Table:
     if not table.schema.equals(schema, check_metadata=False):
         raise ValueError(f"{path.name} does not have the expected columns: {table.schema.names}")
     return table
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
