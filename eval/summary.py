@@ -97,14 +97,16 @@ def format_table(table: pd.DataFrame) -> str:
         return "  -  " if math.isnan(x) else f"{100 * x:5.1f}"
 
     lines = []
-    header = (f"{'policy':<16} {'env':<10} {'task':<14} {'selector':<10} {'N':>3} {'trials':>6} {'errors':>6}"
+    wp, we, wt, ws = (max(width, *(len(str(v)) for v in table[col])) for col, width in
+                      (("policy", 16), ("env", 10), ("task", 14), ("selector", 10)))
+    header = (f"{'policy':<{wp}} {'env':<{we}} {'task':<{wt}} {'selector':<{ws}} {'N':>3} {'trials':>6} {'errors':>6}"
               f" {'success %':>9} {'95% CI':>15} {'Δ vs N=1':>9} {'consist.':>8} {'ms/dec':>7}")
     lines += [header, "-" * len(header)]
     for r in table.to_dict("records"):
         delta = "" if math.isnan(r["delta_pp"]) or r["is_baseline"] else f"{r['delta_pp']:+.1f}"
         ms = r.get("select_ms", math.nan)
         lines.append(
-            f"{r['policy']:<16} {r['env']:<10} {r['task']:<14} {r['selector']:<10} {r['n']:>3} {r['trials']:>6} "
+            f"{r['policy']:<{wp}} {r['env']:<{we}} {r['task']:<{wt}} {r['selector']:<{ws}} {r['n']:>3} {r['trials']:>6} "
             f"{r['errors']:>6} {pct(r['success_rate']):>9} {'[' + pct(r['ci_low']) + ', ' + pct(r['ci_high']) + ']':>15} "
             f"{delta:>9} {r['consistency']:>8.3f} {'' if math.isnan(ms) else f'{ms:.1f}':>7}"
         )

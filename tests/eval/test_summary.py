@@ -83,3 +83,14 @@ def test_grid_shows_selectors_by_n_per_task_with_errors_marked():
     vanilla, consensus = lines[2], lines[3]
     assert vanilla.startswith("vanilla") and "50.0 [" in vanilla
     assert consensus.startswith("consensus") and "100.0 [" in consensus and "e1" in consensus
+
+
+def test_columns_stay_aligned_for_long_task_names():
+    long = "a_task_with_a_much_longer_name"
+    table = summarize(pd.concat([episodes_of("vanilla", 1, {"reach": ["success"], long: ["failure"]}),
+                                 episodes_of("consensus", 4, {"reach": ["success"], long: ["success"]})]))
+    lines = format_table(table).splitlines()
+    header, rows = lines[0], lines[2:]
+    assert {row.index(" vanilla ") if " vanilla " in row else row.index(" consensus ") for row in rows} == {
+        header.index(" selector ")}
+    assert len({len(row) for row in rows}) == 1
