@@ -121,7 +121,7 @@ class InProcessRunner:
                 self.prepare(task)
                 rollout = Rollout(self.runtime.env, self.runtime.selector, self.runtime.max_steps,
                                   self.cfg.execute, self._sink(task, trial))
-                rollout.run(seed, env_seed=trial if getattr(self.runtime.env, "seeds_by_trial", False) else None)
+                rollout.run(seed, env_seed=trial if self.runtime.env.seeds_by_trial else None)
                 self._finish_sink(rollout)
             except ConfigError:
                 raise  # the config is wrong for this task: no trial of it can run

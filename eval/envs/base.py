@@ -24,6 +24,15 @@ class EnvBackend(ABC):
     max_steps: int
     action_dim: int
     supports_state: bool = False
+    """Whether ``get_state()`` / ``set_state(state)`` restore the simulator exactly (the
+    exploring selector needs it)."""
+    seeds_by_trial: bool = False
+    """Whether ``reset(seed)`` takes the trial index (0, 1, ...) instead of a derived seed,
+    for simulators that number their own episodes (RoboCasa's scenes, RoboTwin's
+    expert-checked seeds)."""
+    state_unsupported_reason: str | None = None
+    """Why a backend without save/restore cannot offer it; named in the exploring
+    selector's error."""
 
     @abstractmethod
     def reset(self, seed: int) -> Obs:

@@ -37,8 +37,12 @@ import numpy as np
 
 from eval.envs.base import Obs
 from eval.envs.robosuite_env import PROPRIO_KEYS, RobosuiteEnv, RobosuiteState, _import_robosuite
+from wam_tts import ACTION_SPACES
 
 #: Task → step limit, from upstream's run_robocasa_eval.py (TASK_MAX_STEPS).
+#: The arm action of Cosmos-Policy's RoboCasa protocol (the mobile base is held still).
+ACTION_SPACES.register("cosmos_robocasa")("xyz, axis-angle, gripper")
+
 ROBOCASA_TASK_MAX_STEPS: dict[str, int] = {
     "PnPCounterToCab": 500, "PnPCabToCounter": 500, "PnPCounterToSink": 700, "PnPSinkToCounter": 500,
     "PnPCounterToMicrowave": 600, "PnPMicrowaveToCounter": 500, "PnPCounterToStove": 500,

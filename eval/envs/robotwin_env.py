@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from eval.envs.base import EnvBackend, Obs
+from wam_tts import ACTION_SPACES
 
 ROBOTWIN_TASKS: tuple[str, ...] = (
     "adjust_bottle", "beat_block_hammer", "blocks_ranking_rgb", "blocks_ranking_size", "click_alarmclock",
@@ -57,6 +58,8 @@ ROBOTWIN_TASKS: tuple[str, ...] = (
 TASK_CONFIGS: dict[str, str] = {"easy": "demo_clean", "hard": "demo_randomized"}
 ROBOTWIN_CAMERAS: tuple[str, ...] = ("head_camera", "left_camera", "right_camera")
 EE_ACTION_DIM = 16
+#: Both arms' end-effector poses (relative to the episode's initial pose) and grippers.
+ACTION_SPACES.register("robotwin_ee")("xyz, quat, gripper, xyz, quat, gripper")
 #: RoboTwin's eval_policy.py starts at 100000 * (1 + seed); LingBot-VA's client at 10000 * (1 + seed).
 DEFAULT_SEED_STRIDE = 100_000
 #: Step budget RoboTwin uses for a task missing from _eval_step_limit.yml.
