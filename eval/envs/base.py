@@ -50,6 +50,11 @@ class EnvBackend(ABC):
     def observe(self) -> Obs:
         """The current observation, without stepping."""
 
+    @property
+    def timestep(self) -> int:
+        """Actions executed since the last :meth:`reset` (what ``max_steps`` budgets)."""
+        raise NotImplementedError(f"the {self.name} backend does not count its steps (define timestep)")
+
     def execute(self, actions: np.ndarray) -> Obs:
         """Apply an action chunk ``[k, A]`` step by step and return the last observation."""
         actions = np.asarray(actions)

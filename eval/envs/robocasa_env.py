@@ -203,6 +203,12 @@ class CosmosProtocolEnv(RobosuiteEnv):
         self._require_env()
         return bool(self._env._check_success())
 
+    @property
+    def timestep(self) -> int:
+        """Actions executed since the last reset (the zero-action warm-up not counted)."""
+        self._require_env()
+        return int(self._env.timestep) - self.warmup_steps
+
     def full_action(self, action: np.ndarray) -> np.ndarray:
         """The robot's full action for a 7-D arm + gripper action: base and torso still,
         base in arm mode. Built with the composite controller's own layout, so it equals

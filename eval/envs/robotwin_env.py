@@ -179,6 +179,11 @@ class RoboTwinEnv(EnvBackend):
     def success(self) -> bool:
         return bool(self._task_env.eval_success)
 
+    @property
+    def timestep(self) -> int:
+        """``take_action`` calls since the last reset (RoboTwin's own count)."""
+        return int(self._task_env.take_action_cnt)
+
     def observe(self) -> Obs:
         with self._inside():
             raw = self._task_env.get_obs()
