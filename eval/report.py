@@ -21,6 +21,7 @@ import pandas as pd
 from eval.reporting.document import Document
 from eval.reporting.sections import diagnosed_subset, diagnostics_section, rests_on, selection_section
 from wam_tts import diagnostics as diag
+from wam_tts.records import EPISODE
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,7 @@ def build_report(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    diag.require_columns(
-        episodes, ["run_id", "policy", "env", "task", "selector", "n", "trial", "seed", "success"], "episodes"
-    )
+    diag.require_columns(episodes, [*diag.EPISODE_KEY, EPISODE.success], "episodes")
     doc = Document("wam-tts report" + (f": {source}" if source else ""))
     numbers: dict[str, Any] = {"source": source}
     doc.heading("Overview")
@@ -141,7 +140,11 @@ def main(argv: list[str] | None = None) -> Report:
     parser = argparse.ArgumentParser(prog="python -m eval.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("path", help="a run directory or a multirun sweep directory")
     parser.add_argument("--out", help="output directory (default: <path>/report)")
-    parser.add_argument("--baseline", default="vanilla", help="selector whose N = 1 run is the baseline")
+    parser.add_argument(
+        "--baseline",
+        default="vanilla",
+        help="selector whose N = 1 run is the baseline, for results without baseline_run_id",
+    )
     parser.add_argument(
         "--diagnose",
         nargs="*",
