@@ -199,7 +199,12 @@ def _read_file(path: Path, schema: pa.Schema) -> pa.Table:
     """
     table = pq.ParquetFile(path).read()
     if not table.schema.equals(schema, check_metadata=False):
-        raise ValueError(f"{path.name} does not have the expected columns: {table.schema.names}")
+        missing = [n for n in schema.names if n not in table.schema.names]
+        extra = [n for n in table.schema.names if n not in schema.names]
+        raise ValueError(
+            f"{path.name} does not have the expected columns (docs/results.md): missing {missing}, "
+            f"unexpected {extra}, got {table.schema.names} (written by another version of wam-tts?)"
+        )
     return table
 
 

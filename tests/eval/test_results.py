@@ -156,3 +156,15 @@ def test_load_run_reads_all_runs_below_a_sweep_dir(tmp_path):
     assert sorted(episodes["run_id"]) == ["r1", "r2"] and len(steps) == 4
     with pytest.raises(FileNotFoundError):
         load_run(tmp_path / "missing")
+
+
+def test_a_trial_file_of_another_schema_is_refused_naming_the_missing_column(tmp_path):
+    import pyarrow.parquet as pq
+
+    store = RunStore(tmp_path)
+    store.open(META)
+    store.commit(record(trial=0))
+    path = store.episodes_dir / "reach__00000.parquet"
+    pq.write_table(pq.ParquetFile(path).read().drop_columns(["baseline_run_id"]), path)
+    with pytest.warns(UserWarning, match=r"missing \['baseline_run_id'\], unexpected \[\]"):
+        assert store.scan().finished == {}
