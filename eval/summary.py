@@ -22,7 +22,8 @@ from eval.results import load_run
 from wam_tts.diagnostics import wilson_interval
 from wam_tts.records import EPISODE
 
-SELECTOR_ORDER = ["vanilla", "value", "exploring", "consensus", "weighted", "mean"]
+SELECTOR_ORDER = ["vanilla", "value", "exploring", "consensus", "weighted", "mean", "medoid", "action_consensus",
+                  "value_consensus", "gated"]
 #: The task label of rows pooled over a run's tasks.
 ALL_TASKS = "(all tasks)"
 
