@@ -31,6 +31,15 @@ def shipped_tasks(family: str) -> list[str]:
     return sorted(p.stem.split("_", 1)[1] for p in CHECKPOINT_DIR.glob(f"{family}_*.pt"))
 
 
+def missing_checkpoint(family: str, task: str) -> list[str]:
+    """The problem (if any) that would make :func:`load_reference_policy` fail for ``task``."""
+    path = checkpoint_path(family, task)
+    if path.is_file():
+        return []
+    return [f"no shipped reference_{family} checkpoint for task {task!r} ({path}); shipped tasks: "
+            f"{', '.join(shipped_tasks(family)) or 'none'}"]
+
+
 def load_policy(path: str | Path) -> ReferenceWAM:
     """The policy saved in the checkpoint at ``path``."""
     model, payload = load_checkpoint(path)
@@ -59,6 +68,7 @@ __all__ = [
     "load_checkpoint",
     "load_policy",
     "load_reference_policy",
+    "missing_checkpoint",
     "save_checkpoint",
     "shipped_tasks",
 ]
