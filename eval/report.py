@@ -12,6 +12,7 @@ import argparse
 import json
 import math
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,18 +59,20 @@ def build_report(
     baseline_selector: str = "vanilla",
     diagnose: dict[str, Any] | None = None,
     seed: int = 0,
+    set_aside: tuple[str, ...] = (),
 ) -> Report:
     """Compute every analysis, write the report into ``out_dir`` and return its numbers.
 
     ``diagnose`` picks the episodes of the consistency diagnostics by column values (e.g.
     ``{"selector": "vanilla", "n": 1}``); by default the N = 1 baseline (see
-    :func:`eval.reporting.sections.diagnosed_subset`).
+    :func:`eval.reporting.sections.diagnosed_subset`). ``set_aside`` names trial files left
+    out as unreadable (listed in the overview).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     diag.require_columns(episodes, [*diag.EPISODE_KEY, EPISODE.success], "episodes")
     doc = Document("wam-tts report" + (f": {source}" if source else ""))
-    overview = overview_section(episodes, source)
+    overview = overview_section(episodes, source, set_aside)
     overview.render(doc)
     numbers: dict[str, Any] = {"source": source, **overview.numbers()}
     numbers["groups"] = {}
@@ -104,7 +107,7 @@ def _parse_diagnose(items: list[str]) -> dict[str, Any] | None:
 
 def main(argv: list[str] | None = None) -> Report:
     """Command line: ``python -m eval.report DIR [--out OUT] [--baseline NAME] [--diagnose col=value ...]``."""
-    from eval.results import load_run
+    from eval.results import load_run, run_dirs
 
     parser = argparse.ArgumentParser(prog="python -m eval.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("path", help="a run directory or a multirun sweep directory")
@@ -126,9 +129,13 @@ def main(argv: list[str] | None = None) -> Report:
     )
     args = parser.parse_args(argv)
     try:
-        episodes, steps = load_run(args.path)
+        with warnings.catch_warnings(record=True) as skipped:
+            warnings.simplefilter("always")
+            episodes, steps = load_run(args.path)
     except FileNotFoundError as err:
         parser.error(str(err))
+    set_aside = tuple(str(p) for run in run_dirs(args.path) for p in sorted((run / "corrupt").glob("*")))
+    set_aside += tuple(str(w.message) for w in skipped if "corrupt" in str(w.message))
     out = Path(args.out) if args.out else Path(args.path) / "report"
     report = build_report(
         episodes,
@@ -138,6 +145,7 @@ def main(argv: list[str] | None = None) -> Report:
         baseline_selector=args.baseline,
         diagnose=_parse_diagnose(args.diagnose),
         seed=args.seed,
+        set_aside=set_aside,
     )
     print(
         f"report: {report.markdown}\n        {report.html}\n        {len(report.figures)} figures, {report.summary}"

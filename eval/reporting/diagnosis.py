@@ -74,6 +74,9 @@ class SeparationSection:
             f"n = {sep.n_success}) and failed (mean z {fmt(sep.mean_failure)}, n = {sep.n_failure}) "
             f"episodes over {sep.n_tasks} task(s)."
         )
+        caveat = diag.few_per_class(sep.n_success, sep.n_failure, "Cohen's d")
+        if caveat:
+            doc.note(caveat)
         doc.figure(
             Figure(
                 f"{slug}consistency_distribution",
@@ -135,9 +138,10 @@ class PredictionSection:
                 ]
             )
         )
-        for p in self.predictions.values():
-            if p.message:
-                doc.note(p.message)
+        for t, p in self.predictions.items():
+            note = p.message or diag.few_per_class(p.n_success, p.n_failure, f"The AUC on {t} tasks")
+            if note:
+                doc.note(note)
         curves = [
             (f"{t} tasks (AUC {fmt(p.auc)})", p.fpr, p.tpr)
             for t, p in self.predictions.items()
@@ -185,6 +189,7 @@ class PerTaskSection:
                     "gap",
                     "alignment",
                     "auc",
+                    "few",
                 ]
             ]
         )
@@ -193,6 +198,9 @@ class PerTaskSection:
             f"{counts.get('aligned', 0)} aligned, {counts.get('misaligned', 0)} misaligned, "
             f"{counts.get('undetermined', 0)} undetermined (one outcome only) task(s)."
         )
+        if table["few"].any():
+            doc.note(f"{int(table['few'].sum())} task label(s) and AUC(s) (few = True) rest on fewer than "
+                     f"{diag.MIN_PER_CLASS} successful or failed episodes: indicative only.")
         both = table[table["alignment"] != "undetermined"]
         if both.empty:
             doc.note("No task has both successful and failed episodes: per-task bars not drawn.")

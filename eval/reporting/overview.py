@@ -23,12 +23,17 @@ class Overview:
     """The most common error messages and their counts."""
     finished: pd.DataFrame | None
     """Every finished episode; None when there are no episodes at all."""
+    set_aside: tuple[str, ...] = ()
+    """Trial files left out as unreadable (a run's ``corrupt/``, or skipped while loading)."""
 
     def numbers(self) -> dict[str, Any]:
-        return {"overview": self.table.to_dict(orient="records")}
+        return {"overview": self.table.to_dict(orient="records"), "set_aside": list(self.set_aside)}
 
     def render(self, doc: Document) -> None:
         doc.heading("Overview")
+        if self.set_aside:
+            doc.note(f"{len(self.set_aside)} trial file(s) set aside as unreadable, in no analysis: "
+                     + ", ".join(self.set_aside))
         if self.finished is None:
             doc.note(f"No finished trials{f' in {self.source}' if self.source else ''}: nothing to report.")
             return
@@ -42,9 +47,9 @@ class Overview:
         doc.para(f"All results: {rests_on(self.finished)}")
 
 
-def overview_section(episodes: pd.DataFrame, source: str) -> Overview:
+def overview_section(episodes: pd.DataFrame, source: str, set_aside: tuple[str, ...] = ()) -> Overview:
     if episodes.empty:
-        return Overview(source, pd.DataFrame(), pd.Series(dtype=int), None)
+        return Overview(source, pd.DataFrame(), pd.Series(dtype=int), None, set_aside)
     keys = [c for c in diag.CONFIG_KEY if c in episodes.columns]
     rows = []
     for key, g in episodes.groupby(keys, sort=True, dropna=False):
@@ -68,4 +73,4 @@ def overview_section(episodes: pd.DataFrame, source: str) -> Overview:
     if len(table) and table["errors"].sum():
         failed = episodes[EPISODE.status] == "error"
         messages = episodes.loc[failed, EPISODE.error].astype(str).value_counts().head(5)
-    return Overview(source, table, messages, diag.finished_episodes(episodes))
+    return Overview(source, table, messages, diag.finished_episodes(episodes), set_aside)

@@ -20,6 +20,20 @@ TASK_KEY: tuple[str, ...] = (*CONFIG_KEY, KEY.task)
 """Default grouping for per-task statistics: a task *within* one rollout configuration."""
 
 
+MIN_PER_CLASS = 5
+"""The fewest successful and failed episodes a statistic that compares them is drawn from
+without a caveat (Cohen's d, an AUC, a task's aligned/misaligned label): below it the
+report flags the statistic as indicative only."""
+
+
+def few_per_class(n_success: int, n_failure: int, what: str) -> str:
+    """A caveat when ``what`` rests on fewer than :data:`MIN_PER_CLASS` episodes of a class, else ``""``."""
+    if min(n_success, n_failure) >= MIN_PER_CLASS or min(n_success, n_failure) == 0:
+        return ""
+    return (f"{what} rests on {n_success} successful and {n_failure} failed episode(s), fewer than the "
+            f"minimum of {MIN_PER_CLASS} per class: indicative only.")
+
+
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], table: str) -> None:
     """Raise a ValueError naming every missing column of ``table``, with its meaning in the
     results schema (:mod:`wam_tts.records`) when ``table`` is ``"episodes"`` or ``"steps"``."""

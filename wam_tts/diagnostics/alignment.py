@@ -14,7 +14,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from wam_tts.diagnostics._frames import TASK_KEY, as_float, finished_episodes, present, require_columns
+from wam_tts.diagnostics._frames import (
+    MIN_PER_CLASS,
+    TASK_KEY,
+    as_float,
+    finished_episodes,
+    present,
+    require_columns,
+)
 from wam_tts.diagnostics.consistency import zscore_within
 from wam_tts.records import DECISION, EPISODE
 
@@ -30,6 +37,7 @@ def task_alignment(
 
     ``alignment`` is ``"aligned"`` (gap > 0), ``"misaligned"`` (gap <= 0) or
     ``"undetermined"`` (the task has only one outcome, or no scored episode of one).
+    ``few`` marks a label drawn from fewer than :data:`MIN_PER_CLASS` episodes of a class.
     ``mean_latent_change`` (mean of the episodes' ``mean_latent_change``) is added when the
     column exists. Errored episodes are excluded.
     """
@@ -53,6 +61,7 @@ def task_alignment(
             consistency_failure=float(fail.mean()) if len(fail) else np.nan,
             gap=float(gap),
             alignment=label,
+            few=label != UNDETERMINED and min(len(succ), len(fail)) < MIN_PER_CLASS,
         )
         if "mean_latent_change" in g.columns:
             row["mean_latent_change"] = float(
@@ -67,6 +76,7 @@ def task_alignment(
         "consistency_failure",
         "gap",
         "alignment",
+        "few",
     ]
     if "mean_latent_change" in eps.columns:
         columns.append("mean_latent_change")

@@ -19,7 +19,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from wam_tts.diagnostics._frames import TASK_KEY, finished_episodes, present
-from wam_tts.diagnostics.alignment import aligned_episodes
+from wam_tts.diagnostics.alignment import ALIGNED, aligned_episodes, task_alignment
 from wam_tts.diagnostics.consistency import normalise_per_task, one_class_message
 from wam_tts.records import EPISODE
 
@@ -101,7 +101,9 @@ def predict_success(
         raise ValueError(f"n_splits must be >= 2, got {n_splits}")
     eps = finished_episodes(episodes)
     eps = eps.assign(_z=normalise_per_task(eps, column, by))
+    labels = None
     if tasks == "aligned":
+        labels = task_alignment(eps, column, by)["alignment"].value_counts()
         eps = aligned_episodes(eps, column, by)
     eps = eps[eps["_z"].notna()]
     y = eps["success"].to_numpy()
@@ -112,6 +114,9 @@ def predict_success(
     nan = float("nan")
     scope = "consistency-aligned tasks" if tasks == "aligned" else "all tasks"
     message = one_class_message(n_s, n_f, f"AUC on {scope} not computed")
+    if labels is not None and len(labels) and not labels.get(ALIGNED, 0):
+        message = (f"AUC on {scope} not computed: no task is consistency-aligned ("
+                   + ", ".join(f"{count} {label}" for label, count in labels.items()) + " task(s)).")
     if not message and splits < 2:
         message = (
             f"AUC on {scope} not computed: {n_s} successful and {n_f} failed episodes; "
