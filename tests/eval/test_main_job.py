@@ -125,3 +125,12 @@ def test_robosuite_import_notices_are_silent_unless_asked(tmp_path):
     env["WAM_TTS_ROBOSUITE_LOGS"] = "1"
     loud = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert (loud.stderr + loud.stdout).count("No private macro file found") == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only directory")
+def test_a_read_only_results_directory_is_one_clear_message(tmp_path):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs").chmod(0o555)
+    proc = run_cli([*TOY, "trials=1"], cwd=tmp_path, check=False)
+    assert proc.returncode == 2 and "is read-only for this user" in proc.stderr
+    assert "Traceback" not in proc.stderr
