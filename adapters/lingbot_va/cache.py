@@ -91,6 +91,72 @@ def stack_branches(transformer: Any, branches: list[list[LayerCache]], rows_per_
         block.attn1.attn_caches[CACHE_NAME] = stacked
 
 
+def shared_base(transformer: Any) -> list[LayerCache]:
+    """The current cache's ``k``/``v`` (the tensors themselves) and copies of its bookkeeping.
+
+    Drawing from a cache re-laid by :func:`relay_for_branches` never writes into the
+    original ``k``/``v`` (the relay copies them) but updates the bookkeeping in place, so
+    a base taken here can be installed again (:func:`install`) for the next group of branches.
+    """
+    return [
+        {key: value if key in ("k", "v") else value.clone() for key, value in c.items()}
+        for c in layer_caches(transformer)
+    ]
+
+
+def install(transformer: Any, base: list[LayerCache]) -> None:
+    """Make ``base`` the live cache: ``k``/``v`` shared with it, bookkeeping copied."""
+    for block, saved in zip(transformer.blocks, base, strict=True):
+        block.attn1.attn_caches[CACHE_NAME] = {
+            key: value if key in ("k", "v") else value.clone() for key, value in saved.items()
+        }
+
+
+class BranchAssembler:
+    """Collects groups of branches drawn one after another into one N-branch cache.
+
+    Each group is the live cache after drawing ``size`` branches from a re-laid base;
+    its rows are copied into preallocated N-branch tensors at once, so the groups' own
+    caches can be freed and only the N-branch cache grows. The result has the layout of
+    :func:`relay_for_branches` for N branches, so the batched pass over all N and the
+    grouped passes leave the same cache.
+    """
+
+    def __init__(self, n: int, rows_per_branch: int) -> None:
+        self.n, self.rows = n, rows_per_branch
+        self.filled = 0
+        self._layers: list[LayerCache] | None = None
+
+    def add(self, transformer: Any, size: int) -> None:
+        """Take the live cache's ``size`` branches as the next ones (branches ``filled ..``)."""
+        live = layer_caches(transformer)
+        if self._layers is None:
+            self._layers = [
+                {**{key: value.clone() for key, value in c.items() if key not in ("k", "v")},
+                 **{key: c[key].new_empty((self.rows * self.n, *c[key].shape[1:])) for key in ("k", "v")}}
+                for c in live
+            ]
+        if self.filled + size > self.n:
+            raise ValueError(f"{self.filled} + {size} branches exceed the {self.n} being assembled")
+        for target, cache in zip(self._layers, live, strict=True):
+            _check_rows(cache, self.rows * size)
+            for key in ("id", "mask", "is_pred"):
+                if not torch.equal(cache[key], target[key]):
+                    raise ValueError(f"branch groups disagree on their slot bookkeeping ({key!r})")
+            for key in ("k", "v"):
+                for r in range(self.rows):
+                    start = r * self.n + self.filled
+                    target[key][start : start + size] = cache[key][r * size : (r + 1) * size]
+        self.filled += size
+
+    def install(self, transformer: Any) -> None:
+        """Make the assembled N-branch cache the live one."""
+        if self._layers is None or self.filled != self.n:
+            raise RuntimeError(f"assembled {self.filled} of {self.n} branches")
+        for block, cache in zip(transformer.blocks, self._layers, strict=True):
+            block.attn1.attn_caches[CACHE_NAME] = cache
+
+
 def cache_bytes(transformer: Any) -> int:
     """Bytes held by the ``k``/``v`` tensors of every layer."""
     return sum(c["k"].nbytes + c["v"].nbytes for c in layer_caches(transformer))

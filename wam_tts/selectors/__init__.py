@@ -24,6 +24,7 @@ for _module in pkgutil.iter_modules(__path__):
 
 from wam_tts.selectors.consensus import ConsensusSelector  # noqa: E402
 from wam_tts.selectors.exploring import ExploringSelector  # noqa: E402
+from wam_tts.fallback import MemoryFallback  # noqa: E402
 from wam_tts.selectors.mean import MeanSelector  # noqa: E402
 from wam_tts.selectors.value import ValueSelector  # noqa: E402
 from wam_tts.selectors.vanilla import VanillaSelector  # noqa: E402
@@ -36,6 +37,7 @@ __all__ = [
     "Decision",
     "ExploringSelector",
     "MeanSelector",
+    "MemoryFallback",
     "Selector",
     "ValueSelector",
     "VanillaSelector",

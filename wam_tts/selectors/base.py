@@ -37,6 +37,7 @@ from wam_tts.policy import Observation, WorldActionModel
 from wam_tts.registry import Registry
 from wam_tts.scores import DISTANCES, Distance
 from wam_tts.seeding import derive_seed
+from wam_tts.fallback import MemoryFallback, sample_within_memory
 from wam_tts.simulator import require_simulator
 
 SELECTORS: Registry[type[Selector]] = Registry("selector")
@@ -73,6 +74,8 @@ class Decision:
     """The seed this call's branches were drawn with."""
     sample_s: float
     score_s: float
+    memory_fallback: MemoryFallback | None = None
+    """How the branches were drawn after running out of memory (None: as asked)."""
 
     @property
     def future(self) -> Tensor:
@@ -126,6 +129,13 @@ class Selector(ABC):
                 f"the {self.name} selector needs a policy with a value head; {type(policy).__name__} "
                 "has none (has_value_head is False). Use consensus instead."
             )
+        if self.blends_actions and policy.streams_observations:
+            raise ValueError(
+                f"the {self.name} selector executes a blend of the branches' actions, but "
+                f"{type(policy).__name__} streams observations: it is told which branch ran and feeds that "
+                "branch's actions and the observed frames back into its state, and a blend is no branch it "
+                "drew. Use a selector that executes one branch (consensus, value, vanilla)."
+            )
         check_options(Selector.option_rules, sigma=sigma, on_nonfinite=on_nonfinite)
         self.policy = policy
         self.n = n
@@ -177,12 +187,13 @@ class Selector(ABC):
         seed = derive_seed(self.seed, self._calls)
         self._calls += 1
         start = time.perf_counter()
-        branches = self.policy.sample(obs, self.n, seed)
+        branches, fallback = sample_within_memory(self.policy, obs, self.n, seed)
         sampled = time.perf_counter()
         if not isinstance(branches, Branches):
             raise BranchError(f"policy.sample must return Branches, got {type(branches).__name__}")
-        if branches.n != self.n:
-            raise BranchError(f"asked the policy for {self.n} branches, it returned {branches.n}")
+        asked = self.n if fallback is None else fallback.n
+        if branches.n != asked:
+            raise BranchError(f"asked the policy for {asked} branches, it returned {branches.n}")
         keep = self._finite_branches(branches)
         if len(keep) == branches.n:  # the common case: no copies, no scatter
             scores = self.score(branches, obs).to(device=branches.device, dtype=torch.get_default_dtype(),
@@ -194,7 +205,7 @@ class Selector(ABC):
         actions, index, weights = self.choose(branches, scores, keep)
         scored = time.perf_counter()
         self.policy.on_select(branches, index)
-        return Decision(actions, index, scores, branches, weights, seed, sampled - start, scored - sampled)
+        return Decision(actions, index, scores, branches, weights, seed, sampled - start, scored - sampled, fallback)
 
     @abstractmethod
     def score(self, branches: Branches, obs: Observation) -> Tensor:
