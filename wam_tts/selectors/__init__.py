@@ -22,9 +22,9 @@ from wam_tts.selectors.base import (
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
 
+from wam_tts.fallback import MemoryFallback  # noqa: E402
 from wam_tts.selectors.consensus import ConsensusSelector  # noqa: E402
 from wam_tts.selectors.exploring import ExploringSelector  # noqa: E402
-from wam_tts.fallback import MemoryFallback  # noqa: E402
 from wam_tts.selectors.mean import MeanSelector  # noqa: E402
 from wam_tts.selectors.value import ValueSelector  # noqa: E402
 from wam_tts.selectors.vanilla import VanillaSelector  # noqa: E402

@@ -33,11 +33,11 @@ import torch
 from torch import Tensor
 
 from wam_tts.branches import BranchError, Branches
+from wam_tts.fallback import MemoryFallback, sample_within_memory
 from wam_tts.policy import Observation, WorldActionModel
 from wam_tts.registry import Registry
 from wam_tts.scores import DISTANCES, Distance
 from wam_tts.seeding import derive_seed
-from wam_tts.fallback import MemoryFallback, sample_within_memory
 from wam_tts.simulator import require_simulator
 
 SELECTORS: Registry[type[Selector]] = Registry("selector")
