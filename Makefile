@@ -8,8 +8,7 @@ LEROBOT_VENV := .venv-lerobot
 LEROBOT_STAMP := $(LEROBOT_VENV)/.installed
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export MUJOCO_GL ?= osmesa
-export PYOPENGL_PLATFORM ?= osmesa
+# MUJOCO_GL: eval/envs/rendering.py picks EGL on a GPU machine and OSMesa otherwise (set it to override)
 export HF_HUB_OFFLINE := 1
 
 .PHONY: install install-lerobot test test-main test-lerobot test-fast demo report bench lint clean

@@ -22,12 +22,13 @@ actions are clipped by robosuite's controller. Episodes are never ended by robos
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-os.environ.setdefault("MUJOCO_GL", "osmesa")  # offscreen rendering on CPU; before mujoco loads
+from eval.envs.rendering import choose_gl_backend
+
+choose_gl_backend()  # EGL on a GPU machine, OSMesa on a CPU; the user's setting wins; before mujoco loads
 
 import numpy as np  # noqa: E402
 
