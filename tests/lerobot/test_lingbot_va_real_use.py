@@ -181,3 +181,15 @@ def test_lerobot_outside_the_tested_range_fails_clearly(monkeypatch):
     monkeypatch.setattr(lerobot, "__version__", "0.6.1")
     monkeypatch.delenv(adapter_module.ALLOW_UNTESTED_ENV)
     adapter_module.require_lerobot()
+
+
+def test_the_cache_size_arithmetic_matches_the_live_cache():
+    """The formula that gives the released model's figure, checked against the tiny policy's cache."""
+    from adapters.lingbot_va.cache_size import RELEASED_ROBOTWIN, kv_cache_bytes, measured_tiny_bytes
+    from adapters.lingbot_va.tiny import TINY_CONFIG
+
+    tiny = {**TINY_CONFIG, "obs_cam_keys": ["observation.images.image", "observation.images.image2"]}
+    measured = measured_tiny_bytes([1, 3])
+    assert measured == {n: kv_cache_bytes(tiny, n) for n in (1, 3)} and measured[3] == 3 * measured[1]
+    # released RoboTwin: 30 layers x k,v x 2 rows x 36 chunks x (480 + 64) tokens x 24 x 128 x bf16
+    assert kv_cache_bytes(RELEASED_ROBOTWIN, 1) == 30 * 2 * 2 * 36 * 544 * 24 * 128 * 2
