@@ -136,6 +136,7 @@ class LingBotVAWAM(WorldActionModel):
         self.batched = batched
         self.postprocessor = postprocessor
         self.max_batch: int | None = None
+        self._fed_back = False  # this chunk's observations are already in the cache (a retried sample)
         self._drawn: _Drawn | None = None
         self._chunk_len: int | None = None
         self._executed = 0
@@ -164,6 +165,7 @@ class LingBotVAWAM(WorldActionModel):
 
     def reset(self) -> None:
         self.policy.reset()
+        self._fed_back = False
         self._drawn = None
         self._chunk_len = None
         self._executed = 0
@@ -185,32 +187,39 @@ class LingBotVAWAM(WorldActionModel):
         self.policy._ensure_frozen_modules()
         checkpoint = transaction.take(self)
         try:
-            return self._sample(obs, n, seed)
+            policy = self.policy
+            batch = self._batch(obs, need_task=policy._prompt_embeds is None)
+            policy._maybe_init_prompt(batch)
+            if not policy._first_chunk and not self._fed_back:
+                self._check_keyframes()
+                with torch.no_grad():
+                    policy._compute_kv_cache(policy._obs_buffer, policy._executed_actions)
+                policy._obs_buffer = []
+                self._fed_back = True
+                checkpoint = transaction.take(self)  # drawing never writes this cache's k/v: no copy
+            return self._sample(batch, n, seed)
         except BaseException:
             transaction.restore(self, checkpoint)
             raise
 
-    def _sample(self, obs: Observation, n: int, seed: int) -> Branches:
+    def _sample(self, batch: dict[str, Any], n: int, seed: int) -> Branches:
+        """The chunk's N branches, after the feedback (if any) is in the cache."""
         policy = self.policy
-        batch = self._batch(obs, need_task=policy._prompt_embeds is None)
-        policy._maybe_init_prompt(batch)
         first = policy._first_chunk
         with torch.no_grad():
             if first:
                 init_latent = policy._encode_frames([policy._extract_raw_obs(batch)])
                 policy._init_latent = init_latent
                 policy._init_streaming_cache(init_latent)
+                policy._obs_buffer = []
                 frame_st_id = 0
             else:
-                self._check_keyframes()
-                policy._compute_kv_cache(policy._obs_buffer, policy._executed_actions)
                 init_latent, frame_st_id = None, policy._frame_st_id
-            policy._obs_buffer = []
             model_actions, latents = self._draw(init_latent, frame_st_id, n, seed)
         policy._first_chunk = False
         actions = self._robot_actions(model_actions, first).to(latents.device)
         self._drawn = _Drawn(n, model_actions, latents)
-        self._chunk_len, self._executed = actions.shape[1], 0
+        self._chunk_len, self._executed, self._fed_back = actions.shape[1], 0, False
         return Branches(
             actions=actions,
             futures=latents[:, :, -1].float(),
@@ -258,6 +267,13 @@ class LingBotVAWAM(WorldActionModel):
     # --- internals ------------------------------------------------------------------
 
     @property
+    def _tokens_per_chunk(self) -> int:
+        """Latent and action tokens one chunk writes into the cache (what each branch keeps apart)."""
+        cfg, (h, w) = self.policy.config, self.policy._latent_hw
+        p = cfg.patch_size
+        return cfg.frame_chunk_size * (h * w // (p[0] * p[1] * p[2]) + cfg.action_per_frame)
+
+    @property
     def _rows_per_branch(self) -> int:
         return 2 if self.policy._use_cfg else 1
 
@@ -281,13 +297,13 @@ class LingBotVAWAM(WorldActionModel):
         latents, actions = initial_noise(self.policy, n, seed)
         size = n if self.max_batch is None else min(n, self.max_batch)
         if size == n:
-            cache.relay_for_branches(transformer, n, rows)
+            cache.relay_for_branches(transformer, n, rows, self._tokens_per_chunk)
             return batched_infer(self.policy, init_latent, frame_st_id, latents, actions)
         base, assembled, outputs = cache.shared_base(transformer), cache.BranchAssembler(n, rows), []
         for start in range(0, n, size):
             stop = min(start + size, n)
             cache.install(transformer, base)
-            cache.relay_for_branches(transformer, stop - start, rows)
+            cache.relay_for_branches(transformer, stop - start, rows, self._tokens_per_chunk)
             outputs.append(batched_infer(self.policy, init_latent, frame_st_id,
                                          latents[start:stop].clone(), actions[start:stop].clone()))
             assembled.add(transformer, stop - start)

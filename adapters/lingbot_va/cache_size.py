@@ -4,10 +4,16 @@
 
 The cache of every self-attention layer is allocated at its full window when an episode's
 first chunk starts (``create_empty_cache``): ``k`` and ``v`` of
-``[rows, (attn_window // 2) * (latent + action tokens per chunk), heads, head_dim]``, with
-``rows = 2N`` under classifier-free guidance (N without). :func:`kv_cache_bytes` is that
-arithmetic; on the tiny policy it is checked against the live cache after a chunk, and for
-the released RoboTwin model it is computed from its configuration (no weights).
+``[rows, (attn_window // 2) * (latent + action tokens per chunk), heads, head_dim]``, two
+rows per branch under classifier-free guidance (one without). Two layouts for N branches:
+
+- ``per_branch`` (before): every branch holds the whole window, N times the one-branch cache;
+- ``shared_history`` (the adapter's): the window once, plus each branch's new chunk
+  (:mod:`adapters.lingbot_va.shared_cache`).
+
+:func:`kv_cache_bytes` is that arithmetic; on the tiny policy it is checked against the
+live cache after a chunk, and for the released RoboTwin model it is computed from its
+configuration (no weights).
 """
 
 from __future__ import annotations
@@ -49,11 +55,17 @@ def rows_per_branch(cfg: Mapping[str, Any]) -> int:
     return 2 if cfg.get("guidance_scale", 5.0) > 1 or cfg.get("action_guidance_scale", 1.0) > 1 else 1
 
 
-def kv_cache_bytes(cfg: Mapping[str, Any], n: int) -> int:
-    """Bytes of ``k`` and ``v`` in every layer for N branches (every branch keeps the whole window)."""
-    slots = (cfg["attn_window"] // 2) * tokens_per_chunk(cfg)
-    per_row = 2 * slots * cfg["num_attention_heads"] * cfg["attention_head_dim"] * _DTYPE_BYTES[cfg["dtype"]]
-    return cfg["num_layers"] * per_row * rows_per_branch(cfg) * n
+LAYOUTS = ("per_branch", "shared_history")
+
+
+def kv_cache_bytes(cfg: Mapping[str, Any], n: int, layout: str = "shared_history") -> int:
+    """Bytes of ``k`` and ``v`` in every layer while N branches are held (see :data:`LAYOUTS`)."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    window = (cfg["attn_window"] // 2) * tokens_per_chunk(cfg)
+    slots = n * window if layout == "per_branch" else window + n * tokens_per_chunk(cfg)
+    per_slot = 2 * cfg["num_attention_heads"] * cfg["attention_head_dim"] * _DTYPE_BYTES[cfg["dtype"]]
+    return cfg["num_layers"] * rows_per_branch(cfg) * slots * per_slot
 
 
 def measured_tiny_bytes(ns: list[int]) -> dict[int, int]:
@@ -93,11 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     measured = {} if args.no_tiny else measured_tiny_bytes(args.n)
     print("LingBot-VA KV cache (k and v of every layer) after sampling N branches; the released model's "
           "is arithmetic from its config, the tiny one's measured on this CPU")
-    print(f"{'N':>3} | {'tiny measured':>14} | {'tiny computed':>14} | {'released RoboTwin GB':>21}")
+    print(f"{'':>3} | {'tiny, bytes':^31} | {'released RoboTwin, GB':^27}")
+    print(f"{'N':>3} | {'measured':>14} {'computed':>16} | {'before':>12} {'shared history':>14}")
     for n in args.n:
         tiny = f"{measured[n]:>14,}" if n in measured else f"{'-':>14}"
-        print(f"{n:>3} | {tiny} | {kv_cache_bytes(tiny_cfg, n):>14,} | "
-              f"{kv_cache_bytes(RELEASED_ROBOTWIN, n) / 1e9:>21.1f}")
+        print(f"{n:>3} | {tiny} {kv_cache_bytes(tiny_cfg, n):>16,} | "
+              f"{kv_cache_bytes(RELEASED_ROBOTWIN, n, 'per_branch') / 1e9:>12.1f} "
+              f"{kv_cache_bytes(RELEASED_ROBOTWIN, n) / 1e9:>14.1f}")
     return 0
 
 

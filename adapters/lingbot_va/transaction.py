@@ -6,10 +6,12 @@ VAEs, and every layer's KV cache; the adapter keeps its own chunk bookkeeping. I
 ``sample()`` raises (out of memory at a large N, say), :func:`restore` puts all of it
 back, so a retry draws exactly what the failed call would have drawn.
 
-Cost: before a chunk that feeds observations back (every chunk but an episode's first),
-the one-branch KV cache is cloned, because the feedback writes into it in place; the
-clone lives until the chunk is drawn. The first chunk builds a new cache, so the old
-one is only referenced.
+Cost: before a chunk feeds observations back (every chunk but an episode's first), the
+one-branch KV cache is cloned, because the feedback writes into it in place. Once the
+feedback is in, a new checkpoint replaces that clone: drawing the branches never writes
+the history's ``k``/``v`` (:mod:`adapters.lingbot_va.shared_cache`), so they are only
+referenced, with copies of the slot bookkeeping, and a retry skips the feedback already
+done. While branches are drawn, no second copy of the history exists.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ POLICY_STATE = (
     "_prompt", "_prompt_embeds", "_negative_prompt_embeds", "last_predicted_frames", "last_predicted_latents",
 )
 #: The adapter's own chunk bookkeeping.
-ADAPTER_STATE = ("_drawn", "_chunk_len", "_executed")
+ADAPTER_STATE = ("_drawn", "_chunk_len", "_executed", "_fed_back")
 STREAMING_VAES = ("streaming_vae", "streaming_vae_half")
 _ABSENT = object()
 
@@ -46,12 +48,13 @@ def take(wam: Any) -> Checkpoint:
     saved = {name: getattr(policy, name, _ABSENT) for name in POLICY_STATE}
     if isinstance(saved["_obs_buffer"], list):
         saved["_obs_buffer"] = list(saved["_obs_buffer"])
-    feeds_back = not policy._first_chunk
+    feeds_back = not policy._first_chunk and not wam._fed_back
     kv = []
     for block in policy.transformer.blocks:
         layer = block.attn1.attn_caches.get(CACHE_NAME, _ABSENT)
-        if feeds_back and isinstance(layer, dict):
-            layer = {key: value.clone() for key, value in layer.items()}
+        if isinstance(layer, dict):  # k/v copied only if the feedback will write into them
+            layer = {key: value.clone() if feeds_back or key not in ("k", "v") else value
+                     for key, value in layer.items()}
         kv.append(layer)
     frozen = policy._frozen
     vaes = {key: list(frozen[key].feat_cache) for key in STREAMING_VAES if key in frozen}

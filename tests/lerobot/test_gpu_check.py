@@ -43,10 +43,10 @@ def test_the_fallback_row_reports_what_was_drawn(monkeypatch, tmp_path):
     wam = LingBotVAWAM(_tiny(tmp_path))
     real = adapter_module.cache.relay_for_branches
 
-    def relay(transformer, n, rows):
+    def relay(transformer, n, rows, *capacity):
         if n > 1:
             raise torch.OutOfMemoryError("CUDA out of memory (emulated)")
-        return real(transformer, n, rows)
+        return real(transformer, n, rows, *capacity)
 
     monkeypatch.setattr(adapter_module.cache, "relay_for_branches", relay)
     real_add = adapter_module.cache.BranchAssembler.add

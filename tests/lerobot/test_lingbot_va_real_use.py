@@ -49,7 +49,7 @@ def test_a_failed_sample_leaves_the_policy_as_it_was(make_wam, monkeypatch, fail
     monkeypatch.setattr(transformer, "forward", hook)
     with pytest.raises(torch.OutOfMemoryError):
         failing.sample(obs(12), 16, seed=2)
-    assert cache_rows(transformer) == 2 and len(failing.policy._obs_buffer) == 12
+    assert cache_rows(transformer) == 2
     retry, expected = failing.sample(obs(12), 3, seed=2), clean.sample(obs(12), 3, seed=2)
     _same(retry, expected)
     assert_same_cache(transformer, clean.policy.transformer)
@@ -90,10 +90,10 @@ def test_out_of_memory_falls_back_to_smaller_batches_then_fewer_branches_and_say
     expected = reference.sample(obs(0), 4, seed=derive_seed(3, 0))
     real_relay, real_add = adapter_module.cache.relay_for_branches, adapter_module.cache.BranchAssembler.add
 
-    def relay(transformer, n, rows):
+    def relay(transformer, n, rows, *capacity):
         if n > 2:
             raise torch.OutOfMemoryError("CUDA out of memory (emulated: pass too wide)")
-        return real_relay(transformer, n, rows)
+        return real_relay(transformer, n, rows, *capacity)
 
     def add(self, transformer, size):
         if self.n > 4:
@@ -190,6 +190,33 @@ def test_the_cache_size_arithmetic_matches_the_live_cache():
 
     tiny = {**TINY_CONFIG, "obs_cam_keys": ["observation.images.image", "observation.images.image2"]}
     measured = measured_tiny_bytes([1, 3])
-    assert measured == {n: kv_cache_bytes(tiny, n) for n in (1, 3)} and measured[3] == 3 * measured[1]
-    # released RoboTwin: 30 layers x k,v x 2 rows x 36 chunks x (480 + 64) tokens x 24 x 128 x bf16
-    assert kv_cache_bytes(RELEASED_ROBOTWIN, 1) == 30 * 2 * 2 * 36 * 544 * 24 * 128 * 2
+    assert measured == {n: kv_cache_bytes(tiny, n) for n in (1, 3)}
+    chunk = kv_cache_bytes(tiny, 2) - kv_cache_bytes(tiny, 1)  # one more branch: one more chunk
+    assert measured[3] - measured[1] == 2 * chunk and measured[1] == 3 * chunk  # window of 2 chunks + 1
+    assert kv_cache_bytes(tiny, 3, "per_branch") == 3 * kv_cache_bytes(tiny, 1, "per_branch") == 3 * 2 * chunk
+    # released RoboTwin: 30 layers x 2 rows x k,v x 24 heads x 128 x bf16, per slot; (480 + 64) slots a chunk
+    per_chunk = 30 * 2 * 2 * 24 * 128 * 2 * 544
+    assert kv_cache_bytes(RELEASED_ROBOTWIN, 16, "per_branch") == 16 * 36 * per_chunk
+    assert kv_cache_bytes(RELEASED_ROBOTWIN, 16) == (36 + 16) * per_chunk
+
+
+def test_the_history_is_held_once_while_branches_are_drawn(make_wam, monkeypatch):
+    """N branches share the one-branch cache's k/v (not copied); each branch keeps only the new chunk."""
+    from adapters.lingbot_va.cache import layer_caches
+    from adapters.lingbot_va.shared_cache import SharedHistoryPool
+
+    wam = make_wam()
+    wam.on_select(wam.sample(obs(0), 2, seed=0), 0)
+    run_chunk(wam, 1)
+    history = []
+    real = adapter_module.cache.relay_for_branches
+
+    def relay(transformer, n, rows, *capacity):
+        history.extend(c["k"] for c in layer_caches(transformer))
+        return real(transformer, n, rows, *capacity)
+
+    monkeypatch.setattr(adapter_module.cache, "relay_for_branches", relay)
+    wam.sample(obs(12), 6, seed=1)
+    pools = [c["k"] for c in layer_caches(wam.policy.transformer)]
+    assert all(isinstance(p, SharedHistoryPool) and p.shared is h for p, h in zip(pools, history, strict=True))
+    assert all(p.own.shape[0] == 2 * 6 and p.used == wam._tokens_per_chunk for p in pools)
