@@ -8,7 +8,8 @@
    weights; its frozen VAE and text encoder are small random stand-ins of the right shapes
    (they only encode the observations). Per N: a two-chunk episode batched and with N real
    ``_infer`` calls, ``max |diff|`` between them, peak memory, the KV cache.
-2. The out-of-memory fallback: a consensus decision at the largest N, and what it drew.
+2. The out-of-memory fallback: a consensus decision at ``--fallback-n`` (128: more than one
+   pass holds on one GPU), and what it drew.
 3. Cosmos-Policy's device placement, with the FAKE upstream of the tests: the model moved
    to its GPU and ``get_action`` running with that GPU current.
 
@@ -68,26 +69,29 @@ def compare_rows(wam: Any, ns: list[int]) -> list[Row]:
     config = wam.policy.config
     rows = []
     for n in ns:
-        try:
-            runs = {}
-            for mode in ("batched", "sequential"):
-                wam.batched = mode == "batched"
+        runs: dict[str, Any] = {}
+        for mode in ("batched", "sequential"):
+            wam.batched = mode == "batched"
+            try:
                 runs[mode] = episode(wam, n, lambda k: observation(config, k), seed=n)
-            diff = max((a - b).abs().max().item()
-                       for x, y in zip(runs["batched"]["branches"], runs["sequential"]["branches"], strict=True)
-                       for a, b in ((x.actions, y.actions), (x.futures, y.futures)))
-            b, s = runs["batched"], runs["sequential"]
-            rows.append({"check": f"N={n} batched vs sequential", "result": f"max |diff| {diff:.3g}",
-                         "seconds": f"{b['next_s']:.3f} / {s['next_s']:.3f}",
-                         "peak GB": f"{b['peak_bytes'] / GB:.2f} / {s['peak_bytes'] / GB:.2f}",
-                         "KV GB": f"{b['kv_bytes'] / GB:.2f}"})
-        except torch.OutOfMemoryError:
-            rows.append({"check": f"N={n} batched vs sequential", "result": "out of memory", "seconds": "-",
-                         "peak GB": "-", "KV GB": "-"})
-        finally:
-            wam.batched = True
-            wam._drawn = None
-            _empty_cache()
+            except torch.OutOfMemoryError:
+                runs[mode] = None  # sequential holds N whole caches: it runs out first
+            finally:
+                wam.batched = True
+                wam._drawn = None
+                _empty_cache()
+        b, s = runs["batched"], runs["sequential"]
+        if b is not None and s is not None:
+            diff = max((x - y).abs().max().item()
+                       for p, q in zip(b["branches"], s["branches"], strict=True)
+                       for x, y in ((p.actions, q.actions), (p.futures, q.futures)))
+            result = f"max |diff| {diff:.3g}"
+        else:
+            result = "out of memory: " + " and ".join(m for m, r in runs.items() if r is None)
+        rows.append({"check": f"N={n} batched vs sequential", "result": result,
+                     "seconds": " / ".join(f"{r['next_s']:.3f}" if r else "OOM" for r in (b, s)),
+                     "peak GB": " / ".join(f"{r['peak_bytes'] / GB:.2f}" if r else "OOM" for r in (b, s)),
+                     "KV GB": f"{b['kv_bytes'] / GB:.2f}" if b else "-"})
     return rows
 
 
@@ -156,7 +160,8 @@ def print_table(rows: list[Row], title: str) -> None:
     print("(seconds: next chunk, batched / sequential; peak GB: max_memory_allocated, batched / sequential)")
 
 
-def run(device: str, ns: list[int], make_policy: Callable[[str], Any], cosmos_device: int | None) -> list[Row]:
+def run(device: str, ns: list[int], make_policy: Callable[[str], Any], cosmos_device: int | None,
+        fallback_n: int | None = None) -> list[Row]:
     """Every check of the module docstring, as table rows."""
     from adapters.lingbot_va import LingBotVAWAM
 
@@ -167,7 +172,7 @@ def run(device: str, ns: list[int], make_policy: Callable[[str], Any], cosmos_de
         write_frozen_modules(frozen, text_dim=policy.config.text_dim)
         wam = LingBotVAWAM(policy)
         rows = compare_rows(wam, ns)
-        rows.append(fallback_row(wam, max(ns)))
+        rows.append(fallback_row(wam, fallback_n or max(ns)))
     if cosmos_device is not None:
         rows.append(cosmos_placement_row(cosmos_device))
     return rows
@@ -176,6 +181,8 @@ def run(device: str, ns: list[int], make_policy: Callable[[str], Any], cosmos_de
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m adapters.lingbot_va.gpu_check", description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, nargs="+", default=[1, 2, 4, 8, 16])
+    parser.add_argument("--fallback-n", type=int, default=128,
+                        help="N of the fallback check: large enough to run out of memory in one pass")
     parser.add_argument("--layers", type=int, default=RELEASED_ROBOTWIN["num_layers"],
                         help="transformer layers (fewer for a quicker look; the released model has 30)")
     args = parser.parse_args(argv)
@@ -189,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     require_lerobot()
     device = f"cuda:{torch.cuda.current_device()}"
     rows = run(device, args.n, lambda frozen: released_policy(frozen, device, num_layers=args.layers),
-               torch.cuda.current_device())
+               torch.cuda.current_device(), args.fallback_n)
     print_table(rows, f"gpu-check on {torch.cuda.get_device_name()} ({args.layers} layers, random weights, "
                       f"{RELEASED_ROBOTWIN['num_inference_steps']} video / "
                       f"{RELEASED_ROBOTWIN['action_num_inference_steps']} action steps)")

@@ -64,3 +64,16 @@ def test_without_cuda_it_stops_saying_so(monkeypatch, capsys):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert gpu_check.main([]) == 2
     assert "needs a CUDA GPU" in capsys.readouterr().err
+
+
+def test_a_mode_that_runs_out_of_memory_is_reported_and_the_other_still_measured(monkeypatch, tmp_path):
+    from adapters.lingbot_va import LingBotVAWAM
+    from adapters.lingbot_va import adapter as adapter_module
+    from adapters.lingbot_va.tiny import write_frozen_modules
+
+    write_frozen_modules(tmp_path, text_dim=32)
+    wam = LingBotVAWAM(_tiny(tmp_path))
+    monkeypatch.setattr(adapter_module.cache, "stack_branches", lambda *a: _oom())  # sequential's N caches
+    (row,) = gpu_check.compare_rows(wam, [2])
+    assert row["result"] == "out of memory: sequential" and row["seconds"].endswith("/ OOM")
+    assert row["KV GB"] != "-" and wam.batched
