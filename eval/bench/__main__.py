@@ -29,7 +29,7 @@ from eval.bench.lingbot import LingBotUnavailable, run_lingbot_bench
 from eval.bench.machine import describe_machine, load_average
 from eval.bench.reference import BENCH_FAMILIES, load_bench_policy, measure_queries, profile_consensus
 from eval.bench.report import BenchResults, render, targets
-from eval.bench.selection import measure_scoring, peak_scoring_bytes
+from eval.bench.selection import measure_score_floor, measure_scoring, peak_scoring_bytes
 from wam_tts import ConsensusSelector
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,6 +77,7 @@ def run(plan: Plan, task: str, lingbot: bool, command: str) -> BenchResults:
                 results.profile = profile_consensus(policies["joint"], obs, calls=plan.repeats * 5)
             elif section == "latents":
                 results.latents = measure_scoring(plan.ns, repeats=plan.repeats)
+                results.floor = measure_score_floor(tuple(n for n in plan.ns if n >= 8), repeats=plan.repeats)
             elif section == "exploring":
                 results.exploring = measure_exploring(env, policies["joint"].policy, plan.exploring_n,
                                                       plan.exploring_decisions)
