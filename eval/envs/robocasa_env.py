@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from eval.envs.base import Obs
+from eval.envs.registry import register_env
 from eval.envs.robosuite_env import PROPRIO_KEYS, RobosuiteEnv, RobosuiteState, _import_robosuite
 from wam_tts import ACTION_SPACES
 
@@ -311,6 +312,7 @@ class CosmosProtocolEnv(RobosuiteEnv):
             raise RuntimeError(f"{self.name}/{self.task}: call reset(episode) first")
 
 
+@register_env("robocasa", tasks=tuple(ROBOCASA_TASK_MAX_STEPS))
 class RoboCasaEnv(CosmosProtocolEnv):
     """One of the 24 RoboCasa tasks, evaluated exactly as Cosmos-Policy's RoboCasa script does.
 

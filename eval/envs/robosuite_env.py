@@ -33,6 +33,7 @@ choose_gl_backend()  # EGL on a GPU machine, OSMesa on a CPU; the user's setting
 import numpy as np  # noqa: E402
 
 from eval.envs.base import EnvBackend, Obs  # noqa: E402
+from eval.envs.registry import register_env
 from wam_tts import ACTION_SPACES  # noqa: E402
 
 #: Task → the harness's step budget (about 2-3x what the scripted expert needs).
@@ -77,6 +78,7 @@ def _import_robosuite() -> Any:
     return robosuite
 
 
+@register_env("robosuite", tasks=tuple(TASK_MAX_STEPS))
 class RobosuiteEnv(EnvBackend):
     """A robosuite task (see :data:`TASK_MAX_STEPS`) as an :class:`EnvBackend` and a
     :class:`wam_tts.Simulator`.

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from eval.envs.base import EnvBackend, Obs
+from eval.envs.registry import register_env
 from wam_tts import ACTION_SPACES
 
 ROBOTWIN_TASKS: tuple[str, ...] = (
@@ -84,6 +85,7 @@ ROBOTWIN_INSTALL_HINT = (
 )
 
 
+@register_env("robotwin", tasks=ROBOTWIN_TASKS)
 class RoboTwinEnv(EnvBackend):
     """One RoboTwin 2.0 task at Easy (``demo_clean``) or Hard (``demo_randomized``).
 
