@@ -33,7 +33,7 @@ choose_gl_backend()  # EGL on a GPU machine, OSMesa on a CPU; the user's setting
 import numpy as np  # noqa: E402
 
 from eval.envs.base import EnvBackend, Obs  # noqa: E402
-from eval.envs.registry import register_env
+from eval.envs.registry import register_env  # noqa: E402
 from wam_tts import ACTION_SPACES  # noqa: E402
 
 #: Task → the harness's step budget (about 2-3x what the scripted expert needs).
