@@ -326,7 +326,7 @@ class CosmosPolicyWAM(WorldActionModel):
                 f"instruction {text!r} has no precomputed T5 embedding in {self.config.t5_text_embeddings_path} "
                 f"({len(cache)} cached); upstream would load T5-11B to compute it. Use a cached "
                 "instruction or set allow_t5_encoding=True. To list every missing instruction of a run "
-                "before it starts: python -m adapters.cosmos_policy.instructions TASK ... --trials 50"
+                "before it starts: python -m eval.cosmos_instructions TASK ... --trials 50"
             )
         return text
 

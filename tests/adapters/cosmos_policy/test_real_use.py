@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from adapters.cosmos_policy import CosmosPolicyConfig, CosmosPolicyWAM
-from adapters.cosmos_policy.instructions import missing_by_episode
+from eval.cosmos_instructions import missing_by_episode
 from tests.adapters.cosmos_policy.conftest import robocasa_obs
 from tests.adapters.cosmos_policy.test_fake_upstream import _fake, _upstream_obs
 from wam_tts import ConsensusSelector, VanillaSelector

@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pytest
 
-from adapters.cosmos_policy.instructions import missing_by_episode
+from eval.cosmos_instructions import missing_by_episode
 from eval.envs.robocasa_env import UPSTREAM_ENCODE_SEED, RoboCasaEnv
 from tests.eval.envs.test_robocasa import FakeKitchen, fake_kitchen  # noqa: F401  (the fixture)
 

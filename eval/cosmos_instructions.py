@@ -1,6 +1,6 @@
 """Before a RoboCasa run: which episodes' instructions have no precomputed T5 embedding.
 
-    python -m adapters.cosmos_policy.instructions OpenDrawer CloseDrawer --trials 50
+    python -m eval.cosmos_instructions OpenDrawer CloseDrawer --trials 50
 
 Upstream's cache (``robocasa_t5_embeddings.pkl``) holds the embeddings of its
 evaluation's instructions; an instruction missing from it makes the adapter raise
@@ -29,7 +29,7 @@ def missing_by_episode(cache: Mapping[str, object], instruction: Callable[[int],
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m adapters.cosmos_policy.instructions",
+    parser = argparse.ArgumentParser(prog="python -m eval.cosmos_instructions",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("tasks", nargs="+", help="RoboCasa task names")
     parser.add_argument("--trials", type=int, default=50, help="episodes 0 .. trials-1 of each task")
