@@ -12,7 +12,7 @@ export MUJOCO_GL ?= osmesa
 export PYOPENGL_PLATFORM ?= osmesa
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install install-lerobot test test-main test-lerobot test-fast demo report bench lint clean
+.PHONY: install install-lerobot test test-main test-lerobot test-fast demo report bench lint mutate clean
 
 install: $(STAMP)
 
@@ -53,6 +53,11 @@ demo: install
 
 bench: install
 	$(PY) -m eval.bench
+
+# mutation testing of wam_tts/ and the results store (not in CI; ~20 min on 2 cores)
+MUTANTS ?= 150
+mutate: install
+	$(PY) tests/mutation/mutate.py --sample $(MUTANTS) --seed 0
 
 lint: install
 	$(PY) -m ruff check wam_tts adapters eval tests
