@@ -1,0 +1,88 @@
+"""Store and trial-plan contracts: commit order, the duplicate guard, disjoint shards."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+
+import pytest
+
+import eval.results as results_module
+from eval.results import RunStore, load_run
+from eval.trials import plan_trials
+from tests.eval.test_results import META, record
+
+
+def test_steps_are_written_before_the_episode_that_commits_them(tmp_path, monkeypatch):
+    store = RunStore(tmp_path / "run")
+    store.open(META)
+    written = []
+    real_write = results_module._atomic_write_table
+
+    def recording_write(table, path):
+        written.append(path.parent.name)
+        real_write(table, path)
+
+    monkeypatch.setattr(results_module, "_atomic_write_table", recording_write)
+    store.commit(record(trial=0))
+    assert written == ["steps", "episodes"]
+
+
+def test_a_crash_between_the_two_writes_leaves_no_committed_trial(tmp_path, monkeypatch):
+    store = RunStore(tmp_path / "run")
+    store.open(META)
+    real_write = results_module._atomic_write_table
+    calls = []
+
+    def dies_on_the_second_write(table, path):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError("killed between the two writes")
+        real_write(table, path)
+
+    monkeypatch.setattr(results_module, "_atomic_write_table", dies_on_the_second_write)
+    with pytest.raises(OSError, match="killed between"):
+        store.commit(record(trial=0))
+    assert list(store.episodes_dir.iterdir()) == []  # no commit marker without its steps
+    scan = store.scan()
+    assert scan.finished == {} and scan.corrupt == []
+    monkeypatch.setattr(results_module, "_atomic_write_table", real_write)
+    store.commit(record(trial=0))  # the rerun commits it
+    assert store.scan().finished == {("reach", 0): "success"}
+
+
+def test_a_trial_stored_twice_in_one_sweep_is_an_error_not_two_rows(tmp_path):
+    store = RunStore(tmp_path / "sweep" / "a")
+    store.open(META)
+    store.commit(record(trial=0))
+    store.commit(record(trial=1))
+    shutil.copytree(tmp_path / "sweep" / "a", tmp_path / "sweep" / "copy")  # same run_id twice
+    assert len(load_run(tmp_path / "sweep" / "a")[0]) == 2
+    with pytest.raises(ValueError, match=r"duplicate trials in .*\['r1', 'reach', 0\], \['r1', 'reach', 1\]"):
+        load_run(tmp_path / "sweep")
+
+
+def test_trials_of_other_runs_with_the_same_index_are_not_duplicates(tmp_path):
+    for run_id in ("r1", "r2"):
+        store = RunStore(tmp_path / run_id)
+        store.open({**META, "run_id": run_id})
+        store.commit(record(trial=0, run_id=run_id))
+    assert sorted(load_run(tmp_path)[0]["run_id"]) == ["r1", "r2"]
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5, 9])
+def test_shards_are_disjoint_balanced_and_cover_every_trial(count):
+    tasks, trials = ["reach", "reach_far"], 4
+    shards = [plan_trials(tasks, trials, index, count) for index in range(count)]
+    every = [(task, trial) for task in tasks for trial in range(trials)]
+    for a, b in itertools.combinations(range(count), 2):
+        assert not set(shards[a]) & set(shards[b]), f"shards {a} and {b} overlap"
+    assert sorted(itertools.chain.from_iterable(shards)) == sorted(every)
+    sizes = [len(s) for s in shards]
+    assert max(sizes) - min(sizes) <= 1 and sum(sizes) == len(every)
+
+
+def test_shard_plan_is_every_count_th_pair():
+    assert plan_trials(["a", "b"], 4, 1, 3) == [("a", 1), ("b", 0), ("b", 3)]
+    assert plan_trials(["a", "b"], 4, 2, 3) == [("a", 2), ("b", 1)]
+    assert plan_trials(["a"], 3) == [("a", 0), ("a", 1), ("a", 2)]
