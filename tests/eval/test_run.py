@@ -118,7 +118,7 @@ def test_shards_split_the_trials_of_one_run(tmp_path):
         shard_dir = tmp_path / "sharded" / str(index)  # one directory per shard: overlaps show as duplicates
         run_job(compose_config([*TOY, "trials=4", f"shard.index={index}", "shard.count=3"]), shard_dir)
         shard = load_run(shard_dir)[0]
-        assert sorted(zip(shard["task"], shard["trial"])) == sorted(every[index::3])  # this shard's trials only
+        assert sorted(zip(shard["task"], shard["trial"], strict=True)) == sorted(every[index::3])  # this shard's trials only
     run_job(compose_config([*TOY, "trials=4"]), tmp_path / "whole")
     assert_same_results(results(tmp_path / "sharded"), results(tmp_path / "whole"))
 

@@ -20,8 +20,8 @@ def _z_quat(angle: float, scale: float = 1.0) -> torch.Tensor:
 def _coaxial_mean_angle(angles, weights) -> float:
     """Closed form of the chordal mean of rotations about one axis: the principal eigenvector of
     ``Σ w q qᵀ`` restricted to the (w, z) plane is at half of ``atan2(Σ w sin θ, Σ w cos θ)``."""
-    return math.atan2(sum(w * math.sin(a) for a, w in zip(angles, weights)),
-                      sum(w * math.cos(a) for a, w in zip(angles, weights)))
+    return math.atan2(sum(w * math.sin(a) for a, w in zip(angles, weights, strict=True)),
+                      sum(w * math.cos(a) for a, w in zip(angles, weights, strict=True)))
 
 
 def _angle_about_z(q: torch.Tensor) -> float:
