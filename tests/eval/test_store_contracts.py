@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
+import socket
 
 import pytest
 
 import eval.results as results_module
-from eval.results import RunStore, load_run
+from eval.results import EPISODE_SCHEMA, STEP_SCHEMA, RunMismatchError, RunStore, load_run
 from eval.trials import plan_trials
 from tests.eval.test_results import META, record
 
@@ -86,3 +88,48 @@ def test_shard_plan_is_every_count_th_pair():
     assert plan_trials(["a", "b"], 4, 1, 3) == [("a", 1), ("b", 0), ("b", 3)]
     assert plan_trials(["a", "b"], 4, 2, 3) == [("a", 2), ("b", 1)]
     assert plan_trials(["a"], 3) == [("a", 0), ("a", 1), ("a", 2)]
+
+
+def test_temporaries_of_live_processes_and_other_hosts_are_kept(tmp_path):
+    store = RunStore(tmp_path)
+    store.open(META)
+    host = socket.gethostname()
+    live = store.steps_dir / f".reach__00000.parquet.{host}.{os.getpid()}.tmp"  # this process: alive
+    other_host = store.steps_dir / f".reach__00001.parquet.{host}-other.999999999.tmp"
+    dead = store.steps_dir / f".reach__00002.parquet.{host}.999999999.tmp"
+    for path in (live, other_host, dead):
+        path.write_bytes(b"half a file")
+    assert store.remove_stale_temporaries() == [dead]
+    assert live.exists() and other_host.exists() and not dead.exists()
+
+
+def test_changed_settings_are_named_down_to_nested_keys(tmp_path):
+    old = {"selector": {"name": "weighted", "tau": 1.0}, "n": 4, "policy": {"noise": 0.1}}
+    new = {"selector": {"name": "weighted", "tau": 2.0}, "n": 4, "policy": "toy", "seed": 1}
+    RunStore(tmp_path).open({**META, "result_key": old})
+    with pytest.raises(RunMismatchError) as err:
+        RunStore(tmp_path).open({**META, "fingerprint": "other", "run_id": "r2", "result_key": new})
+    assert str(err.value).split("changed settings: ")[1].split(". Use")[0] == (
+        "policy: {'noise': 0.1} -> 'toy', seed: None -> 1, selector.tau: 1.0 -> 2.0")
+
+
+def test_loading_a_directory_without_runs_is_a_clear_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no run directories"):
+        load_run(tmp_path / "empty")
+    with pytest.raises(FileNotFoundError, match="no results at"):
+        load_run(tmp_path / "missing")
+
+
+def test_loaded_frames_have_exactly_the_schema_columns_and_a_fresh_index(tmp_path):
+    store = RunStore(tmp_path)
+    store.open(META)
+    store.commit(record(trial=0, decisions=2))
+    store.commit(record(trial=1, decisions=3))
+    episodes, steps = load_run(tmp_path)
+    assert episodes.columns.tolist() == EPISODE_SCHEMA.names and steps.columns.tolist() == STEP_SCHEMA.names
+    assert episodes.index.tolist() == [0, 1] and steps.index.tolist() == list(range(5))
+    empty = RunStore(tmp_path / "none")
+    empty.open(META)
+    episodes, steps = load_run(tmp_path / "none")
+    assert episodes.columns.tolist() == EPISODE_SCHEMA.names and episodes.empty

@@ -236,21 +236,25 @@ def _still_parses(source: str, mutant: Mutant) -> bool:
     return True
 
 
-def run_mutant(mutant: Mutant, root: Path, timeout: float) -> tuple[str, float]:
-    """``"killed"``, ``"survived"`` or ``"timeout"`` (counted as killed), and seconds taken."""
+def run_mutant(mutant: Mutant, root: Path, timeout: float, every_failure: bool = False) -> tuple[str, float, list[str]]:
+    """``"killed"``, ``"survived"`` or ``"timeout"`` (counted as killed), seconds taken, and
+    the failing tests (all of them with ``every_failure``, else the first)."""
     path = root / mutant.path
     original = path.read_text()
     start = time.perf_counter()
+    failed: list[str] = []
     try:
         path.write_text(apply(original, mutant))
-        cmd = [sys.executable, "-m", "pytest", *PYTEST, *relevant_tests(mutant.path, root)]
+        options = [o for o in PYTEST if not (every_failure and o == "-x")] + ["-rf"]
+        cmd = [sys.executable, "-m", "pytest", *options, *relevant_tests(mutant.path, root)]
         proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=timeout)
         outcome = "survived" if proc.returncode == 0 else "killed"
+        failed = [line.split()[1] for line in proc.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
     except subprocess.TimeoutExpired:
         outcome = "timeout"
     finally:
         path.write_text(original)
-    return outcome, time.perf_counter() - start
+    return outcome, time.perf_counter() - start, failed
 
 
 def main() -> None:
@@ -261,12 +265,15 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds per mutant's test run")
     parser.add_argument("--json", type=Path, help="write every outcome here")
     parser.add_argument("--list", action="store_true", help="print the mutants and exit")
+    parser.add_argument("--rows", action="store_true", help="only the issue rows, naming every test that fails")
     args = parser.parse_args()
     root = args.root.resolve()
     generated = [m for f in target_files(root) for m in generate(f, root)]
     rng = random.Random(args.seed)
     sampled = rng.sample(generated, min(args.sample, len(generated))) if args.sample else generated
     mutants = [*ISSUE_ROWS, *sorted(sampled, key=lambda m: (m.path, m.line, m.kind, m.new))]
+    if args.rows:
+        mutants = list(ISSUE_ROWS)
     print(f"{len(generated)} generated mutants in {len(target_files(root))} files; running "
           f"{len(ISSUE_ROWS)} issue rows + {len(sampled)} sampled (seed {args.seed}) in {root}", flush=True)
     if args.list:
@@ -274,9 +281,11 @@ def main() -> None:
         return
     results = []
     for i, mutant in enumerate(mutants, 1):
-        outcome, seconds = run_mutant(mutant, root, args.timeout)
-        results.append({**asdict(mutant), "outcome": outcome, "seconds": round(seconds, 1)})
+        outcome, seconds, failed = run_mutant(mutant, root, args.timeout, every_failure=args.rows)
+        results.append({**asdict(mutant), "outcome": outcome, "seconds": round(seconds, 1), "failed": failed})
         print(f"[{i}/{len(mutants)}] {outcome:8s} {seconds:5.1f}s {mutant.label()}", flush=True)
+        for test in failed if args.rows else ():
+            print(f"    caught by {test}", flush=True)
     survivors = [r for r in results if r["outcome"] == "survived"]
     rows = [r for r in results if r["kind"].startswith("row")]
     killed = len(results) - len(survivors)
