@@ -23,6 +23,7 @@ def test_single_run_records_every_trial_and_a_rerun_resumes(tmp_path, capsys):
     assert set(episodes["status"]) <= {"success", "failure"} and 0 < rate < 1
     assert episodes["success"].mean() == pytest.approx(rate)
     assert len(steps) == episodes["decisions"].sum()
+    assert episodes["length"].between(1, 20).all() and (episodes["length"] >= episodes["decisions"]).all()
     expected_seeds = {(t, i): _independent_trial_seed(0, t, i) for t in ("reach", "reach_far") for i in range(6)}
     assert episodes.set_index(["task", "trial"])["seed"].to_dict() == expected_seeds
     assert len(set(expected_seeds.values())) == 12 and trial_seed(0, "reach", 3) == 840644196

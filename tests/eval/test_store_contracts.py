@@ -10,8 +10,10 @@ import socket
 import pytest
 
 import eval.results as results_module
+from eval.build import load_plugins
 from eval.results import EPISODE_SCHEMA, STEP_SCHEMA, RunMismatchError, RunStore, load_run
-from eval.trials import plan_trials
+from eval.trials import InProcessRunner, plan_trials, trial_seed
+from tests.eval.conftest import TOY, compose_config
 from tests.eval.test_results import META, record
 
 
@@ -133,3 +135,20 @@ def test_loaded_frames_have_exactly_the_schema_columns_and_a_fresh_index(tmp_pat
     empty.open(META)
     episodes, steps = load_run(tmp_path / "none")
     assert episodes.columns.tolist() == EPISODE_SCHEMA.names and episodes.empty
+
+
+def test_a_failed_attempt_drops_the_task_runtime_so_the_next_one_rebuilds_it():
+    cfg = compose_config([*TOY, "env.tasks=[reach]", "env.options={fail_seed_mod:3,fail_step:0}"])
+    load_plugins(list(cfg.plugins))
+    seeds = {trial: trial_seed(cfg.seed, "reach", trial) for trial in range(12)}
+    failing = next(t for t, s in seeds.items() if s % 3 == 0)
+    passing = next(t for t, s in seeds.items() if s % 3 != 0)
+    runner = InProcessRunner(cfg)
+    try:
+        good = runner.run("reach", passing)
+        assert good.episode["status"] != "error" and runner.runtime is not None
+        assert 1 <= good.episode["length"] <= cfg.env.max_steps and good.episode["length"] >= len(good.steps)
+        bad = runner.run("reach", failing)
+        assert bad.episode["status"] == "error" and runner.runtime is None  # the env may be broken: not reused
+    finally:
+        runner.close()
