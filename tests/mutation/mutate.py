@@ -266,6 +266,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write every outcome here")
     parser.add_argument("--list", action="store_true", help="print the mutants and exit")
     parser.add_argument("--rows", action="store_true", help="only the issue rows, naming every test that fails")
+    parser.add_argument("--rerun", type=Path, help="a --json file of an earlier run: rerun its survivors only")
     args = parser.parse_args()
     root = args.root.resolve()
     generated = [m for f in target_files(root) for m in generate(f, root)]
@@ -274,6 +275,12 @@ def main() -> None:
     mutants = [*ISSUE_ROWS, *sorted(sampled, key=lambda m: (m.path, m.line, m.kind, m.new))]
     if args.rows:
         mutants = list(ISSUE_ROWS)
+    earlier: list[dict] = []
+    if args.rerun:
+        earlier = [r for r in json.loads(args.rerun.read_text()) if r["outcome"] != "survived"]
+        mutants = [Mutant(**{k: r[k] for k in ("path", "line", "kind", "old", "new")})
+                   for r in json.loads(args.rerun.read_text()) if r["outcome"] == "survived"]
+        print(f"rerunning the {len(mutants)} survivors of {args.rerun} ({len(earlier)} killed there)")
     print(f"{len(generated)} generated mutants in {len(target_files(root))} files; running "
           f"{len(ISSUE_ROWS)} issue rows + {len(sampled)} sampled (seed {args.seed}) in {root}", flush=True)
     if args.list:
@@ -286,6 +293,7 @@ def main() -> None:
         print(f"[{i}/{len(mutants)}] {outcome:8s} {seconds:5.1f}s {mutant.label()}", flush=True)
         for test in failed if args.rows else ():
             print(f"    caught by {test}", flush=True)
+    results = earlier + results
     survivors = [r for r in results if r["outcome"] == "survived"]
     rows = [r for r in results if r["kind"].startswith("row")]
     killed = len(results) - len(survivors)
