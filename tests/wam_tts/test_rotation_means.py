@@ -9,7 +9,7 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from wam_tts import ActionSpace
-from wam_tts.action_space import axis_angle_to_quat, quaternion_mean
+from wam_tts.action_space import axis_angle_to_quat, quat_to_axis_angle, quaternion_mean
 
 
 def _z_quat(angle: float, scale: float = 1.0) -> torch.Tensor:
@@ -91,3 +91,34 @@ def test_axis_angle_quaternions_round_trip_through_the_average():
     out = ActionSpace.parse("axis-angle").average(r.unsqueeze(1), torch.tensor([0.3, 0.7]))
     assert out[0].tolist() == pytest.approx([0.0, 0.0, 0.4], abs=1e-6)
     assert float(torch.linalg.vector_norm(axis_angle_to_quat(r)[0])) == pytest.approx(1.0)
+
+
+def test_mean_is_sign_aligned_to_the_anchor_at_every_step():
+    rotations = Rotation.random(12, random_state=8).as_quat().reshape(4, 3, 4)  # N = 4, H = 3
+    signs = np.array([[1, -1, 1], [-1, -1, 1], [1, 1, -1], [-1, 1, 1]])[..., None]
+    q = torch.tensor(np.roll(rotations, 1, axis=-1) * signs)
+    w = torch.tensor([0.1, 0.2, 0.3, 0.4], dtype=torch.float64)
+    for anchor in range(4):
+        mean = quaternion_mean(q, w, anchor)
+        assert bool(((mean * q[anchor]).sum(-1) > 0).all()), anchor
+        for h in range(3):  # the same rotation as scipy's mean, step by step
+            expected = Rotation.from_quat(np.roll(q[:, h].numpy(), -1, axis=-1)).mean(weights=w.numpy())
+            assert (Rotation.from_quat(np.roll(mean[h].numpy(), -1)) * expected.inv()).magnitude() < 1e-7
+
+
+def test_axis_angle_of_a_quaternion_ignores_its_sign_and_keeps_the_angle_in_0_pi():
+    q = axis_angle_to_quat(torch.tensor([[0.3, -0.2, 0.1], [0.0, 0.0, 3.0], [2.0, 1.0, -1.5]]))
+    for sign in (1.0, -1.0):
+        r = quat_to_axis_angle(sign * q)
+        assert torch.allclose(r, quat_to_axis_angle(q), atol=1e-6)
+        assert bool((torch.linalg.vector_norm(r, dim=-1) <= math.pi + 1e-6).all())
+    # a rotation by 2.7 rad stored with a negative scalar part is still 2.7 rad, not 2 pi - 2.7
+    assert quat_to_axis_angle(-_z_quat(2.7)).tolist() == pytest.approx([0.0, 0.0, 2.7], abs=1e-9)
+
+
+def test_tiny_rotations_convert_with_relative_precision():
+    r = torch.tensor([1e-9, -2e-9, 5e-10], dtype=torch.float64)
+    q = axis_angle_to_quat(r)
+    assert q[1:].tolist() == pytest.approx((r / 2).tolist(), rel=1e-9)
+    assert quat_to_axis_angle(q).tolist() == pytest.approx(r.tolist(), rel=1e-9)
+    assert float(q[0]) == pytest.approx(1.0)
