@@ -6,13 +6,14 @@ import itertools
 import os
 import shutil
 import socket
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
 import eval.results as results_module
 from eval.build import load_plugins
 from eval.results import EPISODE_SCHEMA, STEP_SCHEMA, RunMismatchError, RunStore, load_run
-from eval.trials import InProcessRunner, plan_trials, trial_seed
+from eval.trials import InProcessRunner, IsolatedRunner, plan_trials, trial_seed
 from tests.eval.conftest import TOY, compose_config
 from tests.eval.test_results import META, record
 
@@ -152,3 +153,36 @@ def test_a_failed_attempt_drops_the_task_runtime_so_the_next_one_rebuilds_it():
         assert bad.episode["status"] == "error" and runner.runtime is None  # the env may be broken: not reused
     finally:
         runner.close()
+
+
+def test_an_isolated_trial_whose_process_keeps_dying_is_one_error_after_every_retry(monkeypatch, tmp_path):
+    cfg = compose_config([*TOY, "env.tasks=[reach]", "retries=2"])
+    runner = IsolatedRunner(cfg, tmp_path / "videos")
+    assert runner.video_dir == str(tmp_path / "videos") and IsolatedRunner(cfg).video_dir is None
+    calls = []
+
+    def dies(method, task, trial=None):
+        calls.append((method, task, trial))
+        raise BrokenProcessPool("child killed")
+
+    monkeypatch.setattr(runner, "_call", dies)
+    record = runner.run("reach", 3)
+    assert calls == [("run", "reach", 3)] * 3  # the first attempt and two retries
+    assert record.episode["status"] == "error" and record.episode["attempts"] == 3
+    assert "the trial's process died (attempt 3)" in record.episode["error"]
+    assert record.episode["seed"] == trial_seed(cfg.seed, "reach", 3) and record.steps == []
+
+
+def test_an_isolated_trial_counts_the_attempts_its_child_needed(monkeypatch):
+    cfg = compose_config([*TOY, "env.tasks=[reach]", "retries=1"])
+    runner = IsolatedRunner(cfg)
+    outcomes = iter([BrokenProcessPool("child killed"), record(trial=3)])
+
+    def once_dead_then_fine(method, task, trial=None):
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(runner, "_call", once_dead_then_fine)
+    assert runner.run("reach", 3).episode["attempts"] == 2  # 1 in the child, plus the attempt that died
