@@ -83,3 +83,8 @@ def test_episode_consistency_is_the_mean_of_scored_steps():
 def test_missing_columns_are_named():
     with pytest.raises(ValueError, match="consistency"):
         episode_consistency(pd.DataFrame(dict(task=["a"])))
+
+
+def test_steps_without_any_episode_key_are_refused_by_name():
+    with pytest.raises(ValueError, match="steps table has none of the episode-key columns"):
+        episode_consistency(pd.DataFrame(dict(consistency=[0.5, 0.7])))
