@@ -88,3 +88,10 @@ def test_missing_columns_are_named():
 def test_steps_without_any_episode_key_are_refused_by_name():
     with pytest.raises(ValueError, match="steps table has none of the episode-key columns"):
         episode_consistency(pd.DataFrame(dict(consistency=[0.5, 0.7])))
+
+
+def test_cohens_d_of_a_single_success_uses_the_failures_spread_alone():
+    # n = 1 has no variance: pooled = sqrt(((n_f - 1) var_f) / (n_s + n_f - 2)) = std of the failures
+    assert cohens_d([5.0], [0.0, 2.0, 4.0]) == pytest.approx((5.0 - 2.0) / 2.0)
+    assert cohens_d([5.0], [0.0, 4.0]) == pytest.approx((5.0 - 2.0) / np.sqrt(8.0))  # three values suffice
+    assert cohens_d([0.0, 4.0], [5.0]) == pytest.approx(-(5.0 - 2.0) / np.sqrt(8.0))
