@@ -102,3 +102,18 @@ def test_small_sample_auc_is_out_of_fold_not_on_the_training_predictions():
     assert res.probability.to_numpy() == pytest.approx(proba, abs=1e-12)
     assert res.auc == pytest.approx(roc_auc_score(y, proba), abs=1e-12)
     assert abs(res.auc - roc_auc_score(y, x)) > 0.05, (res.auc, roc_auc_score(y, x))
+
+
+def test_two_folds_are_allowed_and_one_is_not():
+    eps = gaussian_episodes(effect=1.0, per_class=10)
+    two = predict_success(eps, tasks="all", n_splits=2, n_resamples=100)
+    assert two.n_splits == 2 and np.isfinite(two.auc)
+    with pytest.raises(ValueError, match="n_splits must be >= 2, got 1"):
+        predict_success(eps, tasks="all", n_splits=1)
+
+
+def test_a_result_without_an_auc_used_no_folds():
+    eps = gaussian_episodes(effect=1.0, per_class=10)
+    one = predict_success(eps[eps.success], tasks="all")
+    assert one.n_splits == 0 and (one.n_success, one.n_failure) == (10, 0)
+    assert np.isnan(one.ci_low) and np.isnan(one.ci_high) and one.tasks == "all"
