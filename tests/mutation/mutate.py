@@ -45,13 +45,18 @@ CMP_SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
 
 @dataclass(frozen=True)
 class Mutant:
-    """One bug: ``old`` (exact source text) at ``line`` of ``path`` replaced by ``new``."""
+    """One bug: ``old`` (exact source text) at ``line`` of ``path`` replaced by ``new``.
+
+    ``col`` is the byte offset of ``old`` in its line; -1 means its first occurrence
+    (line 0: anywhere in the file).
+    """
 
     path: str
     line: int
     kind: str
     old: str
     new: str
+    col: int = -1
 
     def label(self) -> str:
         return f"{self.path}:{self.line} [{self.kind}] {self.old!r} -> {self.new!r}"
@@ -152,7 +157,7 @@ def generate(path: str, root: Path) -> list[Mutant]:
         old = _segment(lines, node)
         if old is None or old == new or node.lineno in skip:
             return
-        out.append(Mutant(path, node.lineno, kind, old, new))
+        out.append(Mutant(path, node.lineno, kind, old, new, node.col_offset))
 
     def unparse_with(node: ast.AST, **changes) -> str:
         clone = type(node)(**{**{f: getattr(node, f) for f in node._fields}, **changes})
@@ -185,9 +190,10 @@ def generate(path: str, root: Path) -> list[Mutant]:
         elif isinstance(node, ast.If) and node.lineno not in skip:
             test = _segment(lines, node.test)
             if test is not None:
-                out.append(Mutant(path, node.test.lineno, "negate condition", test, f"not ({test})"))
+                col = node.test.col_offset
+                out.append(Mutant(path, node.test.lineno, "negate condition", test, f"not ({test})", col))
                 if any(isinstance(n, ast.Raise) for n in node.body):
-                    out.append(Mutant(path, node.test.lineno, "guard disabled", test, "False"))
+                    out.append(Mutant(path, node.test.lineno, "guard disabled", test, "False", col))
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and node.lineno not in skip:
             add(node, "drop statement", "pass")
     return [m for m in out if _still_parses(source, m)]
@@ -221,10 +227,12 @@ def apply(source: str, mutant: Mutant) -> str:
             raise ValueError(f"mutant text not found: {mutant.label()}")
         return source.replace(mutant.old, mutant.new, 1)
     lines = source.splitlines(keepends=True)
-    line = lines[mutant.line - 1]
-    if mutant.old not in line:
-        raise ValueError(f"mutant text not on its line: {mutant.label()}")
-    lines[mutant.line - 1] = line.replace(mutant.old, mutant.new, 1)
+    line = lines[mutant.line - 1].encode()
+    old, new = mutant.old.encode(), mutant.new.encode()
+    col = line.find(old) if mutant.col < 0 else mutant.col
+    if col < 0 or line[col:col + len(old)] != old:
+        raise ValueError(f"mutant text not at its place: {mutant.label()}")
+    lines[mutant.line - 1] = (line[:col] + new + line[col + len(old):]).decode()
     return "".join(lines)
 
 
@@ -278,7 +286,7 @@ def main() -> None:
     earlier: list[dict] = []
     if args.rerun:
         earlier = [r for r in json.loads(args.rerun.read_text()) if r["outcome"] != "survived"]
-        mutants = [Mutant(**{k: r[k] for k in ("path", "line", "kind", "old", "new")})
+        mutants = [Mutant(**{k: v for k, v in r.items() if k in Mutant.__dataclass_fields__})
                    for r in json.loads(args.rerun.read_text()) if r["outcome"] == "survived"]
         print(f"rerunning the {len(mutants)} survivors of {args.rerun} ({len(earlier)} killed there)")
     print(f"{len(generated)} generated mutants in {len(target_files(root))} files; running "
@@ -300,7 +308,7 @@ def main() -> None:
     print(f"\nkill rate: {killed}/{len(results)} = {100 * killed / len(results):.1f} %  "
           f"(issue rows: {sum(r['outcome'] != 'survived' for r in rows)}/{len(rows)} killed)")
     for r in survivors:
-        print(f"survived: {Mutant(**{k: r[k] for k in ('path', 'line', 'kind', 'old', 'new')}).label()}")
+        print(f"survived: {Mutant(**{k: v for k, v in r.items() if k in Mutant.__dataclass_fields__}).label()}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 
