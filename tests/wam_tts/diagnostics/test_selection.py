@@ -152,3 +152,13 @@ def test_weighted_vs_winner_takes_all_per_n():
     table = weighted_vs_wta(eps)
     assert list(table.n) == [8]
     assert table.delta.iloc[0] < 0 and table.paired.iloc[0]
+
+
+def test_a_single_pair_or_identical_outcomes_give_a_point_interval():
+    one = runs({("vanilla", 1): 0.0, ("consensus", 8): 1.0}, tasks=("A",), trials=1)
+    res = compare(one[one.selector == "consensus"], one[one.selector == "vanilla"])
+    assert (res.n_pairs, res.rate, res.reference_rate, res.delta) == (1, 1.0, 0.0, 1.0)
+    assert (res.delta_low, res.delta_high) == (1.0, 1.0) and res.only_candidate == 1
+    same = runs({("vanilla", 1): 0.5, ("consensus", 8): 0.5}, trials=10)
+    res = compare(same[same.selector == "consensus"], same[same.selector == "vanilla"])
+    assert (res.delta, res.delta_low, res.delta_high, res.p_value) == (0.0, 0.0, 0.0, 1.0)
