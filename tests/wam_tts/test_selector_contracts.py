@@ -11,7 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tests.wam_tts.fakes import FixedBranchesPolicy
-from wam_tts import ConsensusSelector, WeightedSelector, branch_noise
+from wam_tts import ConsensusSelector, ValueSelector, WeightedSelector, branch_noise
 
 
 def _consensus_by_hand(futures: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -94,3 +94,10 @@ def test_sample_time_covers_the_policy_call_and_score_time_the_scoring():
     assert 0.03 <= d.score_s < 10, d.score_s
     fast = ConsensusSelector(SleepingPolicy(ACTIONS, FUTURES, delay=0.06), n=4).act(None)
     assert 0.06 <= fast.sample_s < 10 and 0 <= fast.score_s < fast.sample_s  # scoring does not sleep here
+
+
+def test_decision_scores_are_a_copy_not_a_view_of_the_policys_values():
+    values = torch.tensor([0.1, 0.9, 0.3, 0.5])
+    d = ValueSelector(FixedBranchesPolicy(ACTIONS, FUTURES, values), n=4).act(None)
+    values.mul_(-1)  # a policy that reuses its buffer for the next call
+    assert d.scores.tolist() == pytest.approx([0.1, 0.9, 0.3, 0.5]) and d.index == 1
