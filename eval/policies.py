@@ -1,8 +1,8 @@
 """World action models the harness can build by name: ``POLICIES.get(name)(task, **options)``.
 
-Adapters are imported inside the factories, so listing the names is free and a
-missing upstream package only matters for the policy that needs it. New adapters
-register here (or in a plugin module named in the config's ``plugins``)::
+Every entry of :data:`adapters.registry.ADAPTERS` is a policy here, imported only when
+built. A new adapter registers there; a plugin module named in the config's ``plugins``
+may also register a policy here directly::
 
     @POLICIES.register("my_wam")
     def _my_wam(task: str, checkpoint: str) -> WorldActionModel: ...
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from adapters.registry import ADAPTERS, Adapter
 from wam_tts import Registry, WorldActionModel
 
 PolicyFactory = Callable[..., WorldActionModel]
@@ -21,34 +22,17 @@ PolicyFactory = Callable[..., WorldActionModel]
 POLICIES: Registry[PolicyFactory] = Registry("policy")
 
 
-def _reference(family: str) -> PolicyFactory:
-    def build(task: str) -> WorldActionModel:
-        from adapters.reference import load_reference_policy
+def _lazy_factory(name: str, adapter: Adapter) -> PolicyFactory:
+    def build(task: str, **options: Any) -> WorldActionModel:
+        return adapter.build(task, **options)
 
-        return load_reference_policy(family, task)
-
-    build.__doc__ = f"The shipped reference {family} WAM for ``task``."
+    build.__name__ = build.__qualname__ = name
+    build.__doc__ = adapter.summary
     return build
 
 
-POLICIES.register("reference_joint")(_reference("joint"))
-POLICIES.register("reference_inverse")(_reference("inverse"))
-
-
-@POLICIES.register("cosmos_policy")
-def _cosmos_policy(task: str, **options: Any) -> WorldActionModel:
-    """Cosmos-Policy on RoboCasa (GPU; options are CosmosPolicyConfig fields)."""
-    from adapters.cosmos_policy import load_cosmos_policy
-
-    return load_cosmos_policy(task, **options)
-
-
-@POLICIES.register("lingbot_va")
-def _lingbot_va(task: str, **options: Any) -> WorldActionModel:
-    """LingBot-VA through LeRobot on RoboTwin 2.0 (options: load_lingbot_va's keywords)."""
-    from adapters.lingbot_va import load_lingbot_va
-
-    return load_lingbot_va(task, **options)
+for _name in ADAPTERS:
+    POLICIES.register(_name)(_lazy_factory(_name, ADAPTERS.get(_name)))
 
 
 def make_policy(name: str, task: str, **options: Any) -> WorldActionModel:

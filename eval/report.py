@@ -19,8 +19,10 @@ from typing import Any
 import pandas as pd
 
 from eval.reporting.document import Document
-from eval.reporting.sections import diagnosed_subset, diagnostics_section, rests_on, selection_section
+from eval.reporting.overview import overview_section
+from eval.reporting.sections import PARTS, make_group, render_part
 from wam_tts import diagnostics as diag
+from wam_tts.records import EPISODE, KEY
 
 
 @dataclass(frozen=True)
@@ -47,34 +49,6 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _overview(doc: Document, episodes: pd.DataFrame) -> list[dict[str, Any]]:
-    keys = [c for c in diag.CONFIG_KEY if c in episodes.columns]
-    rows = []
-    for key, g in episodes.groupby(keys, sort=True, dropna=False):
-        errors = g["status"] == "error" if "status" in g.columns else pd.Series(False, index=g.index)
-        ok = g[~errors]
-        rows.append(
-            {
-                **dict(zip(keys, key, strict=True)),
-                "runs": g["run_id"].nunique(),
-                "tasks": g["task"].nunique(),
-                "episodes": len(ok),
-                "success": int(ok["success"].sum()),
-                "failure": int((~ok["success"].astype(bool)).sum()),
-                "errors": int(errors.sum()),
-            }
-        )
-    table = pd.DataFrame(rows)
-    doc.table(table)
-    if len(table) and table["errors"].sum():
-        messages = episodes.loc[episodes["status"] == "error", "error"].astype(str).value_counts().head(5)
-        doc.note(
-            f"{int(table['errors'].sum())} errored episode(s) are excluded from every analysis. Most common "
-            "errors: " + "; ".join(f"{m[:120]} (×{c})" for m, c in messages.items())
-        )
-    return table.to_dict(orient="records")
-
-
 def build_report(
     episodes: pd.DataFrame,
     steps: pd.DataFrame,
@@ -93,30 +67,24 @@ def build_report(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    diag.require_columns(
-        episodes, ["run_id", "policy", "env", "task", "selector", "n", "trial", "seed", "success"], "episodes"
-    )
+    diag.require_columns(episodes, [*diag.EPISODE_KEY, EPISODE.success], "episodes")
     doc = Document("wam-tts report" + (f": {source}" if source else ""))
-    numbers: dict[str, Any] = {"source": source}
-    doc.heading("Overview")
-    if episodes.empty:
-        doc.note(f"No finished trials{f' in {source}' if source else ''}: nothing to report.")
-        numbers["overview"] = []
-    else:
-        numbers["overview"] = _overview(doc, episodes)
-        finished = diag.finished_episodes(episodes)
-        doc.para(f"All results: {rests_on(finished)}")
+    overview = overview_section(episodes, source)
+    overview.render(doc)
+    numbers: dict[str, Any] = {"source": source, **overview.numbers()}
     numbers["groups"] = {}
-    for (policy, env), eps in episodes.groupby(["policy", "env"], sort=True):
-        label = f"{policy} on {env}"
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{policy}_{env}").strip("-") + "_"
-        st = steps[(steps["policy"] == policy) & (steps["env"] == env)] if len(steps) else steps
-        subset, description = diagnosed_subset(eps, diagnose, baseline_selector)
-        doc.heading(f"Consistency diagnostics: {label}")
-        group = {"diagnostics": diagnostics_section(doc, subset, st, slug, description, seed)}
-        doc.heading(f"Test-time selection: {label}")
-        group["selection"] = selection_section(doc, eps, st, slug, baseline_selector, seed)
-        numbers["groups"][label] = group
+    for (policy, env), eps in episodes.groupby([KEY.policy, KEY.env], sort=True):
+        st = steps[(steps[KEY.policy] == policy) & (steps[KEY.env] == env)] if len(steps) else steps
+        group = make_group(
+            f"{policy} on {env}",
+            re.sub(r"[^A-Za-z0-9]+", "-", f"{policy}_{env}").strip("-") + "_",
+            eps,
+            st,
+            diagnose=diagnose,
+            baseline_selector=baseline_selector,
+            seed=seed,
+        )
+        numbers["groups"][group.label] = {part.key: render_part(doc, part, group) for part in PARTS}
     md, page, figs = doc.write(out)
     summary = out / "summary.json"
     numbers = _jsonable(numbers)
@@ -141,7 +109,11 @@ def main(argv: list[str] | None = None) -> Report:
     parser = argparse.ArgumentParser(prog="python -m eval.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("path", help="a run directory or a multirun sweep directory")
     parser.add_argument("--out", help="output directory (default: <path>/report)")
-    parser.add_argument("--baseline", default="vanilla", help="selector whose N = 1 run is the baseline")
+    parser.add_argument(
+        "--baseline",
+        default="vanilla",
+        help="selector whose N = 1 run is the baseline, for results without baseline_run_id",
+    )
     parser.add_argument(
         "--diagnose",
         nargs="*",

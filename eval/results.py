@@ -31,54 +31,25 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-IDENTITY = [
-    ("run_id", pa.string()),
-    ("policy", pa.string()),
-    ("env", pa.string()),
-    ("task", pa.string()),
-    ("selector", pa.string()),
-    ("n", pa.int64()),
-    ("trial", pa.int64()),
-    ("seed", pa.int64()),
-]
+from wam_tts.records import DECISION, EPISODE, KEY, DecisionRecord, EpisodeRecord, columns
 
-EPISODE_SCHEMA = pa.schema(
-    IDENTITY
-    + [
-        ("success", pa.bool_()),
-        ("status", pa.string()),
-        ("error", pa.string()),
-        ("length", pa.int64()),
-        ("decisions", pa.int64()),
-        ("episode_consistency", pa.float64()),
-        ("mean_value", pa.float64()),
-        ("mean_latent_change", pa.float64()),
-        ("wall_s", pa.float64()),
-        ("attempts", pa.int64()),
-        ("config", pa.string()),
-        ("baseline_config", pa.string()),
-    ]
-)
+#: Arrow type of each Python column type of :mod:`wam_tts.records`.
+ARROW_TYPES: dict[Any, pa.DataType] = {
+    str: pa.string(),
+    int: pa.int64(),
+    bool: pa.bool_(),
+    float: pa.float64(),
+    list[float]: pa.list_(pa.float64()),
+}
 
-STEP_SCHEMA = pa.schema(
-    IDENTITY
-    + [
-        ("decision", pa.int64()),
-        ("t", pa.int64()),
-        ("horizon_t", pa.int64()),
-        ("chosen", pa.int64()),
-        ("scores", pa.list_(pa.float64())),
-        ("values", pa.list_(pa.float64())),
-        ("chosen_value", pa.float64()),
-        ("distance", pa.float64()),
-        ("consistency", pa.float64()),
-        ("latent_change", pa.float64()),
-        ("predicted_latent_change", pa.float64()),
-        ("sample_s", pa.float64()),
-        ("score_s", pa.float64()),
-        ("env_s", pa.float64()),
-    ]
-)
+
+def arrow_schema(record: type) -> pa.Schema:
+    """The Parquet schema of a :mod:`wam_tts.records` record class."""
+    return pa.schema([(c.name, ARROW_TYPES[c.type]) for c in columns(record)])
+
+
+EPISODE_SCHEMA = arrow_schema(EpisodeRecord)
+STEP_SCHEMA = arrow_schema(DecisionRecord)
 
 STATUSES = ("success", "failure", "error")
 RUN_FILE = "run.json"
@@ -97,7 +68,7 @@ class TrialRecord:
 
     @property
     def key(self) -> tuple[str, int]:
-        return self.episode["task"], int(self.episode["trial"])
+        return self.episode[KEY.task], int(self.episode[KEY.trial])
 
 
 def trial_stem(task: str, trial: int) -> str:
@@ -186,7 +157,7 @@ class RunStore:
                 corrupt.append(path)
                 continue
             row = episode.to_pylist()[0]
-            finished[(row["task"], int(row["trial"]))] = row["status"]
+            finished[(row[KEY.task], int(row[KEY.trial]))] = row[EPISODE.status]
         return ScanResult(finished, corrupt)
 
     def read_trial(self, episode_path: Path) -> tuple[pa.Table, pa.Table]:
@@ -195,14 +166,14 @@ class RunStore:
         steps = _read_file(self.steps_dir / episode_path.name, STEP_SCHEMA)
         if episode.num_rows != 1:
             raise ValueError(f"expected one episode row, got {episode.num_rows}")
-        decisions = episode.column("decisions")[0].as_py()
+        decisions = episode.column(EPISODE.decisions)[0].as_py()
         if steps.num_rows != decisions:
             raise ValueError(f"{decisions} decisions but {steps.num_rows} step rows")
-        for name in ("run_id", "task", "trial", "seed"):
+        for name in (KEY.run_id, KEY.task, KEY.trial, KEY.seed):
             expected = episode.column(name)[0].as_py()
             if any(value != expected for value in steps.column(name).to_pylist()):
                 raise ValueError(f"step rows belong to another trial ({name} differs from {expected!r})")
-        if steps.column("decision").to_pylist() != list(range(decisions)):
+        if steps.column(DECISION.decision).to_pylist() != list(range(decisions)):
             raise ValueError("step rows are not decisions 0, 1, ... in order")
         return episode, steps
 
@@ -228,7 +199,12 @@ def _read_file(path: Path, schema: pa.Schema) -> pa.Table:
     """
     table = pq.ParquetFile(path).read()
     if not table.schema.equals(schema, check_metadata=False):
-        raise ValueError(f"{path.name} does not have the expected columns: {table.schema.names}")
+        missing = [n for n in schema.names if n not in table.schema.names]
+        extra = [n for n in table.schema.names if n not in schema.names]
+        raise ValueError(
+            f"{path.name} does not have the expected columns (docs/results.md): missing {missing}, "
+            f"unexpected {extra}, got {table.schema.names} (written by another version of wam-tts?)"
+        )
     return table
 
 
@@ -265,8 +241,8 @@ def load_run(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(episodes, steps)`` of the run at ``path`` or of every run below it (a sweep).
 
     Only committed trials are read (an episode file and its steps file, lengths
-    matching); unreadable files are skipped with a warning. Columns are documented in
-    ``docs/results.md`` (plus ``attempts``: tries the trial took).
+    matching); unreadable files are skipped with a warning. The columns are those of
+    :mod:`wam_tts.records` (documented in ``docs/results.md``).
     """
     episode_tables, step_tables = [], []
     dirs = run_dirs(path)
@@ -284,9 +260,10 @@ def load_run(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             step_tables.append(steps)
     episodes = _to_frame(episode_tables, EPISODE_SCHEMA)
     steps = _to_frame(step_tables, STEP_SCHEMA)
-    duplicated = episodes.duplicated(["run_id", "task", "trial"])
+    trial_key = [KEY.run_id, KEY.task, KEY.trial]
+    duplicated = episodes.duplicated(trial_key)
     if duplicated.any():
-        raise ValueError(f"duplicate trials in {path}: {episodes[duplicated][['run_id', 'task', 'trial']].values.tolist()}")
+        raise ValueError(f"duplicate trials in {path}: {episodes[duplicated][trial_key].values.tolist()}")
     return episodes, steps
 
 

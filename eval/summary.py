@@ -1,9 +1,9 @@
 """Results tables: success rate with a 95 % Wilson interval per task × selector × N.
 
 Errors (trials whose env or policy raised) are counted apart and left out of the
-success rate. Each run's N = 1 baseline (the vanilla run with the same config, found
-through ``baseline_config``) gives the delta in percentage points when it is in the
-same results directory.
+success rate. Each run's N = 1 baseline (the run named by its ``baseline_run_id``
+column: the vanilla run with one branch and otherwise the same config) gives the delta
+in percentage points when it is in the same results directory.
 
     python -m eval.summary runs/<name>          # a run or a whole sweep
 """
@@ -11,7 +11,6 @@ same results directory.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -19,11 +18,12 @@ from typing import Any
 import pandas as pd
 from hydra.experimental.callback import Callback
 
-from eval.config import fingerprint
 from eval.results import load_run
 from wam_tts.diagnostics import wilson_interval
+from wam_tts.records import EPISODE
 
-SELECTOR_ORDER = ["vanilla", "value", "exploring", "consensus", "weighted", "mean"]
+SELECTOR_ORDER = ["vanilla", "value", "exploring", "consensus", "weighted", "mean", "medoid", "action_consensus",
+                  "value_consensus", "gated"]
 #: The task label of rows pooled over a run's tasks.
 ALL_TASKS = "(all tasks)"
 
@@ -57,14 +57,10 @@ def summarize(episodes: pd.DataFrame, steps: pd.DataFrame | None = None) -> pd.D
 
 def _baseline_runs(episodes: pd.DataFrame) -> dict[str, str]:
     """run_id → the run_id of its N = 1 baseline, for baselines present in ``episodes``."""
-    first = episodes.drop_duplicates("run_id")
-    by_print = {fingerprint(json.loads(c)): r for r, c in zip(first["run_id"], first["config"], strict=True)}
-    baseline = {}
-    for run, text in zip(first["run_id"], first["baseline_config"], strict=True):
-        match = by_print.get(fingerprint(json.loads(text)))
-        if match is not None:
-            baseline[run] = match
-    return baseline
+    first = episodes.drop_duplicates(EPISODE.run_id)
+    present = set(first[EPISODE.run_id])
+    pairs = zip(first[EPISODE.run_id], first[EPISODE.baseline_run_id], strict=True)
+    return {run: base for run, base in pairs if base in present}
 
 
 def _row(run: str, task: str, group: pd.DataFrame, steps: pd.DataFrame | None) -> dict[str, Any]:

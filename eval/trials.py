@@ -17,7 +17,7 @@ import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from eval.config import baseline_config, config_json, run_id, to_dict
 from eval.results import TrialRecord, trial_stem
 from eval.rollout import Rollout, episode_summary
 from wam_tts import derive_seed
+from wam_tts.records import DecisionRecord, EpisodeKey, EpisodeRecord
 
 
 def trial_seed(seed: int, task: str, trial: int) -> int:
@@ -53,10 +54,13 @@ class RunIdentity:
     n: int
     config: str
     baseline_config: str
+    #: The run_id of the N = 1 baseline run (empty for rows that are never stored).
+    baseline_run_id: str = ""
 
     @classmethod
     def of(cls, cfg: DictConfig | dict) -> RunIdentity:
         data = to_dict(cfg)
+        baseline = baseline_config(data)
         return cls(
             run_id=run_id(data),
             policy=data["policy"]["name"],
@@ -64,34 +68,37 @@ class RunIdentity:
             selector=data["selector"]["name"],
             n=int(data["n"]),
             config=config_json(data),
-            baseline_config=config_json(baseline_config(data)),
+            baseline_config=config_json(baseline),
+            baseline_run_id=run_id(baseline),
         )
 
-    def columns(self, task: str, trial: int, seed: int) -> dict[str, Any]:
-        return {"run_id": self.run_id, "policy": self.policy, "env": self.env, "task": task,
-                "selector": self.selector, "n": self.n, "trial": trial, "seed": seed}
+    def key(self, task: str, trial: int, seed: int) -> EpisodeKey:
+        """The episode key of trial ``trial`` of ``task`` in this run."""
+        return EpisodeKey(run_id=self.run_id, policy=self.policy, env=self.env, task=task,
+                          selector=self.selector, n=self.n, trial=trial, seed=seed)
 
 
 def episode_record(ident: RunIdentity, task: str, trial: int, seed: int, rollout: Rollout | None,
                    error: str, wall_s: float, attempts: int) -> TrialRecord:
-    """The stored record of a finished (or failed) trial."""
+    """The stored record of a finished (or failed) trial, its rows checked against the schema."""
     rows = [] if rollout is None else rollout.rows
-    columns = ident.columns(task, trial, seed)
+    key = asdict(ident.key(task, trial, seed))
     success = rollout is not None and rollout.success and not error
-    episode = {
-        **columns,
-        "success": success,
-        "status": "error" if error else ("success" if success else "failure"),
-        "error": error,
-        "length": 0 if rollout is None else rollout.t,
-        "decisions": len(rows),
+    episode = EpisodeRecord(
+        **key,
+        success=success,
+        status="error" if error else ("success" if success else "failure"),
+        error=error,
+        length=0 if rollout is None else rollout.t,
+        decisions=len(rows),
         **episode_summary(rows),
-        "wall_s": wall_s,
-        "attempts": attempts,
-        "config": ident.config,
-        "baseline_config": ident.baseline_config,
-    }
-    return TrialRecord(episode, [{**columns, **row} for row in rows])
+        wall_s=wall_s,
+        attempts=attempts,
+        config=ident.config,
+        baseline_config=ident.baseline_config,
+        baseline_run_id=ident.baseline_run_id,
+    )
+    return TrialRecord(asdict(episode), [asdict(DecisionRecord(**key, **row)) for row in rows])
 
 
 class InProcessRunner:
@@ -121,7 +128,7 @@ class InProcessRunner:
                 self.prepare(task)
                 rollout = Rollout(self.runtime.env, self.runtime.selector, self.runtime.max_steps,
                                   self.cfg.execute, self._sink(task, trial))
-                rollout.run(seed, env_seed=trial if getattr(self.runtime.env, "seeds_by_trial", False) else None)
+                rollout.run(seed, env_seed=trial if self.runtime.env.seeds_by_trial else None)
                 self._finish_sink(rollout)
             except ConfigError:
                 raise  # the config is wrong for this task: no trial of it can run

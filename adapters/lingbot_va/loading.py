@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from adapters.lingbot_va.adapter import LingBotVAWAM, require_lerobot
 
 #: LeRobot's RoboTwin camera keys → the observation keys of our RoboTwin backend.
-ROBOTWIN_CAMERAS: dict[str, str] = {
+LEROBOT_TO_ROBOTWIN_CAMERAS: dict[str, str] = {
     "observation.images.cam_high": "head_camera_image",
     "observation.images.cam_left_wrist": "left_camera_image",
     "observation.images.cam_right_wrist": "right_camera_image",
@@ -31,7 +31,7 @@ def load_lingbot_va(
     """
     require_lerobot()
     wam = LingBotVAWAM.from_pretrained(
-        checkpoint, device=device, prompt=prompt, camera_map=dict(camera_map or ROBOTWIN_CAMERAS)
+        checkpoint, device=device, prompt=prompt, camera_map=dict(camera_map or LEROBOT_TO_ROBOTWIN_CAMERAS)
     )
     if postprocess:
         from lerobot.policies.factory import make_pre_post_processors

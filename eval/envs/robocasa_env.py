@@ -36,9 +36,14 @@ from typing import Any
 import numpy as np
 
 from eval.envs.base import Obs
+from eval.envs.registry import register_env
 from eval.envs.robosuite_env import PROPRIO_KEYS, RobosuiteEnv, RobosuiteState, _import_robosuite
+from wam_tts import ACTION_SPACES
 
 #: Task → step limit, from upstream's run_robocasa_eval.py (TASK_MAX_STEPS).
+#: The arm action of Cosmos-Policy's RoboCasa protocol (the mobile base is held still).
+ACTION_SPACES.register("cosmos_robocasa")("xyz, axis-angle, gripper")
+
 ROBOCASA_TASK_MAX_STEPS: dict[str, int] = {
     "PnPCounterToCab": 500, "PnPCabToCounter": 500, "PnPCounterToSink": 700, "PnPSinkToCounter": 500,
     "PnPCounterToMicrowave": 600, "PnPMicrowaveToCounter": 500, "PnPCounterToStove": 500,
@@ -199,6 +204,12 @@ class CosmosProtocolEnv(RobosuiteEnv):
         self._require_env()
         return bool(self._env._check_success())
 
+    @property
+    def timestep(self) -> int:
+        """Actions executed since the last reset (the zero-action warm-up not counted)."""
+        self._require_env()
+        return int(self._env.timestep) - self.warmup_steps
+
     def full_action(self, action: np.ndarray) -> np.ndarray:
         """The robot's full action for a 7-D arm + gripper action: base and torso still,
         base in arm mode. Built with the composite controller's own layout, so it equals
@@ -279,6 +290,7 @@ class CosmosProtocolEnv(RobosuiteEnv):
             raise RuntimeError(f"{self.name}/{self.task}: call reset(episode) first")
 
 
+@register_env("robocasa", tasks=tuple(ROBOCASA_TASK_MAX_STEPS))
 class RoboCasaEnv(CosmosProtocolEnv):
     """One of the 24 RoboCasa tasks, evaluated exactly as Cosmos-Policy's RoboCasa script does.
 

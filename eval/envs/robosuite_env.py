@@ -32,8 +32,13 @@ os.environ.setdefault("MUJOCO_GL", "osmesa")  # offscreen rendering on CPU; befo
 import numpy as np  # noqa: E402
 
 from eval.envs.base import EnvBackend, Obs  # noqa: E402
+from eval.envs.registry import register_env
+from wam_tts import ACTION_SPACES  # noqa: E402
 
 #: Task → the harness's step budget (about 2-3x what the scripted expert needs).
+#: The OSC_POSE action: a position delta, an axis-angle rotation delta and the gripper.
+ACTION_SPACES.register("robosuite_osc")("xyz, axis-angle, gripper")
+
 TASK_MAX_STEPS: dict[str, int] = {
     "Lift": 150,
     "Stack": 250,
@@ -72,6 +77,7 @@ def _import_robosuite() -> Any:
     return robosuite
 
 
+@register_env("robosuite", tasks=tuple(TASK_MAX_STEPS))
 class RobosuiteEnv(EnvBackend):
     """A robosuite task (see :data:`TASK_MAX_STEPS`) as an :class:`EnvBackend` and a
     :class:`wam_tts.Simulator`.

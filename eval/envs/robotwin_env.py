@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 
 from eval.envs.base import EnvBackend, Obs
+from eval.envs.registry import register_env
+from wam_tts import ACTION_SPACES
 
 ROBOTWIN_TASKS: tuple[str, ...] = (
     "adjust_bottle", "beat_block_hammer", "blocks_ranking_rgb", "blocks_ranking_size", "click_alarmclock",
@@ -57,6 +59,8 @@ ROBOTWIN_TASKS: tuple[str, ...] = (
 TASK_CONFIGS: dict[str, str] = {"easy": "demo_clean", "hard": "demo_randomized"}
 ROBOTWIN_CAMERAS: tuple[str, ...] = ("head_camera", "left_camera", "right_camera")
 EE_ACTION_DIM = 16
+#: Both arms' end-effector poses (relative to the episode's initial pose) and grippers.
+ACTION_SPACES.register("robotwin_ee")("xyz, quat, gripper, xyz, quat, gripper")
 #: RoboTwin's eval_policy.py starts at 100000 * (1 + seed); LingBot-VA's client at 10000 * (1 + seed).
 DEFAULT_SEED_STRIDE = 100_000
 #: Step budget RoboTwin uses for a task missing from _eval_step_limit.yml.
@@ -77,6 +81,7 @@ ROBOTWIN_INSTALL_HINT = (
 )
 
 
+@register_env("robotwin", tasks=ROBOTWIN_TASKS)
 class RoboTwinEnv(EnvBackend):
     """One RoboTwin 2.0 task at Easy (``demo_clean``) or Hard (``demo_randomized``).
 
@@ -175,6 +180,11 @@ class RoboTwinEnv(EnvBackend):
 
     def success(self) -> bool:
         return bool(self._task_env.eval_success)
+
+    @property
+    def timestep(self) -> int:
+        """``take_action`` calls since the last reset (RoboTwin's own count)."""
+        return int(self._task_env.take_action_cnt)
 
     def observe(self) -> Obs:
         with self._inside():

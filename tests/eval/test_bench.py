@@ -69,11 +69,11 @@ def test_quick_bench_writes_every_section_and_target(tmp_path, capsys):
     out = tmp_path / "bench.md"
     main(["--quick", "--out", str(out)])
     text = out.read_text()
-    for heading in ("## Targets", "## 1a.", "## 1b.", "## 1c.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.",
+    for heading in ("## Targets", "## 1a.", "## 1b.", "## 1c.", "## 1d.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.",
                     "## 7.", "## Notes"):
         assert heading in text, heading
     assert "Load average (1 / 5 / 15 min)" in text and "thread(s)" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and line.endswith(("| yes |", "| **no** |"))]
-    assert len(rows) == 6, rows  # every measurable target has a verdict
+    assert len(rows) == 7, rows  # every measurable target has a verdict
     assert "| joint | 8 |" in text and "| inverse | 16 |" in text
     assert f"wrote {out}" in capsys.readouterr().out

@@ -30,6 +30,7 @@ def test_multirun_over_selectors_matches_single_runs_and_a_real_launcher(tmp_pat
     vanilla = episodes[episodes["selector"] == "vanilla"]
     assert {fingerprint(json.loads(c)) for c in episodes["baseline_config"]} == {
         fingerprint(json.loads(vanilla["config"].iloc[0]))}
+    assert set(episodes["baseline_run_id"]) == set(vanilla["run_id"])
     # any selector with one branch is the vanilla baseline, trial for trial
     one = episodes[episodes["n"] == 1].pivot_table(index=["task", "trial"], columns="selector", values="length")
     assert (one["vanilla"] == one["consensus"]).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -14,6 +15,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from eval.report import build_report, main
+from eval.reporting.document import Document
+from eval.reporting.sections import PARTS, make_group, render_part
 from eval.results import RunStore, TrialRecord, load_run
 from wam_tts import diagnostics as diag
 from wam_tts.diagnostics.synthetic import synthetic_rollouts
@@ -112,6 +115,25 @@ def test_report_numbers_equal_an_independent_computation(synthetic_report):
     rate = counts["sum"] / counts["count"]
     delta = rate.loc[("consensus", 8)] - rate.loc[("vanilla", 1)]
     assert re.search(rf"\| {delta:.3f} \| \[-?\d\.\d{{3}}, -?\d\.\d{{3}}\] \| (yes|no) \|", md)
+
+
+def test_sections_are_typed_objects_computed_apart_from_the_document(synthetic_report):
+    _, report, episodes, steps = synthetic_report
+    group = make_group("synthetic on synthetic", "synthetic-synthetic_", episodes, steps,
+                       diagnose=None, baseline_selector="vanilla", seed=0)
+    stored = report.numbers["groups"]["synthetic on synthetic"]
+    assert [part.key for part in PARTS] == list(stored) == ["diagnostics", "selection"]
+    for part in PARTS:
+        keys: set[str] = set()
+        for compute in ((part.intro,) if part.intro else ()) + part.sections:
+            section = compute(group)  # computing needs no document
+            assert dataclasses.is_dataclass(section), compute.__name__
+            keys |= set(section.numbers())
+        assert keys == set(stored[part.key])
+    doc = Document("t")
+    render_part(doc, PARTS[1], group)
+    headings = [b[2] for b in doc.blocks if b[0] == "h"]
+    assert headings[0] == "Test-time selection: synthetic on synthetic" and "Selector table" in headings
 
 
 def test_one_class_data_gives_messages_not_nan_plots(tmp_path):

@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import pytest
 
+from eval.config import run_id
 from eval.results import load_run
 from eval.run import run_job
 from eval.summary import summarize
@@ -32,6 +33,7 @@ def test_single_run_records_every_trial_and_a_rerun_resumes(tmp_path, capsys):
     assert config["n"] == 4 and config["selector"]["name"] == "consensus"
     baseline = json.loads(row["baseline_config"])
     assert (baseline["selector"]["name"], baseline["n"]) == ("vanilla", 1)
+    assert row["baseline_run_id"] == run_id(baseline) and row["baseline_run_id"].startswith("vanilla-n1-")
     assert all(len(s) == 4 for s in steps["scores"]) and all(len(v) == 4 for v in steps["values"])
     assert "Results" in capsys.readouterr().out
 

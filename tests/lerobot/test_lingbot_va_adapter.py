@@ -62,17 +62,17 @@ def test_reset_starts_a_new_episode_that_replays_the_first(make_wam):
 
 def test_the_harness_factory_loads_a_checkpoint_for_robotwin_observations(make_wam, tmp_path):
     """load_lingbot_va (what policy=lingbot_va builds) maps our RoboTwin backend's camera keys."""
-    from adapters.lingbot_va import ROBOTWIN_CAMERAS, load_lingbot_va
+    from adapters.lingbot_va import LEROBOT_TO_ROBOTWIN_CAMERAS, load_lingbot_va
 
     wam = make_wam()
     wam.policy.save_pretrained(tmp_path)
     cams = wam.policy.config.obs_cam_keys
     loaded = load_lingbot_va("place_empty_cup", str(tmp_path), device="cpu", postprocess=False,
-                             camera_map={k: ROBOTWIN_CAMERAS[c] for k, c in zip(cams, ROBOTWIN_CAMERAS, strict=False)})
+                             camera_map={k: LEROBOT_TO_ROBOTWIN_CAMERAS[c] for k, c in zip(cams, LEROBOT_TO_ROBOTWIN_CAMERAS, strict=False)})
     loaded.reset()
     batch = obs(0)
-    env_obs = {ROBOTWIN_CAMERAS[c]: (batch[k][0].permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
-               for k, c in zip(cams, ROBOTWIN_CAMERAS, strict=False)}
+    env_obs = {LEROBOT_TO_ROBOTWIN_CAMERAS[c]: (batch[k][0].permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
+               for k, c in zip(cams, LEROBOT_TO_ROBOTWIN_CAMERAS, strict=False)}
     env_obs["instruction"] = np.array(batch["task"])
     branches = loaded.sample(env_obs, 3, seed=2)
     assert branches.actions.shape[0] == 3 and torch.isfinite(branches.futures).all()

@@ -10,7 +10,7 @@ from wam_tts.action_space import axis_angle_to_quat, quat_to_axis_angle
 def test_parse_layouts_and_names():
     space = ActionSpace.parse("xyz, axis-angle, gripper")
     assert space.dim == 7
-    assert ActionSpace.parse("robotwin_ee").dim == 16
+    assert ActionSpace.parse("xyz, quat, gripper, xyz, quat, gripper").dim == 16
     assert ActionSpace.parse("euclidean").dim is None
     with pytest.raises(ValueError, match="unknown action component 'euler'"):
         ActionSpace.parse("xyz, euler")
@@ -52,4 +52,4 @@ def test_quaternion_components_average_and_translations_stay_linear():
 
 def test_width_mismatch_is_an_error():
     with pytest.raises(ValueError, match="7 dimensions but actions have 5"):
-        ActionSpace.parse("robosuite_osc").average(torch.zeros(2, 1, 5), torch.tensor([0.5, 0.5]))
+        ActionSpace.parse("xyz, axis-angle, gripper").average(torch.zeros(2, 1, 5), torch.tensor([0.5, 0.5]))

@@ -68,7 +68,7 @@ def test_mean_rotations_average_on_so3():
     rot[0, 0, 3:6] = torch.tensor([0.0, 0.0, 0.4])
     rot[1, 0, 3:6] = torch.tensor([0.0, 0.0, 0.8])
     rot[:, 0, 6] = torch.tensor([-1.0, 1.0])
-    d = MeanSelector(FixedBranchesPolicy(rot, torch.zeros(2, 1)), n=2, action_space="robosuite_osc").act(None)
+    d = MeanSelector(FixedBranchesPolicy(rot, torch.zeros(2, 1)), n=2, action_space="xyz, axis-angle, gripper").act(None)
     torch.testing.assert_close(d.actions[0, 3:6], torch.tensor([0.0, 0.0, 0.6]))
     assert float(d.actions[0, 6]) == 0.0
 
@@ -90,4 +90,4 @@ def test_option_problems_are_found_without_building_anything(name, options, mess
 
 
 def test_valid_options_have_no_problems():
-    assert option_problems("weighted", {"tau": 0.5, "tau_scale": "absolute", "action_space": "robosuite_osc"}) == []
+    assert option_problems("weighted", {"tau": 0.5, "tau_scale": "absolute", "action_space": "xyz, axis-angle, gripper"}) == []

@@ -71,7 +71,7 @@ def cases(draw):
     options = {"sigma": draw(st.sampled_from([1e-6, 1.0, 1e6])), "distance": draw(st.sampled_from(["mse", "l1", "cosine"]))}
     if name == "weighted":
         options["tau"] = draw(st.sampled_from([1e-6, 1.0, 1e6]))
-        options["action_space"] = draw(st.sampled_from(["euclidean", "robosuite_osc"] if a == 7 else ["euclidean"]))
+        options["action_space"] = draw(st.sampled_from(["euclidean", "xyz, axis-angle, gripper"] if a == 7 else ["euclidean"]))
     return actions, futures, values, name, options
 
 
@@ -109,7 +109,7 @@ def test_any_branches_give_a_valid_choice_or_a_clear_error(case):
         return
     except ValueError as err:  # rotations whose norm overflows cannot be averaged on SO(3)
         rotations = actions[finite][..., 3:6].double().abs()
-        assert options.get("action_space") == "robosuite_osc" and float(rotations.max()) > 1e18, err
+        assert options.get("action_space") == "xyz, axis-angle, gripper" and float(rotations.max()) > 1e18, err
         assert "too large to convert" in str(err)
         return
     assert 0 <= decision.index < n and bool(finite[decision.index]), "chose a non-finite branch"

@@ -122,5 +122,5 @@ def test_weighted_with_one_branch_executes_it_exactly_like_vanilla():
     """No float round trip through quaternions when one branch carries all the weight."""
     actions = torch.tensor([[[0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 1.0]]])
     p = FixedBranchesPolicy(actions, torch.zeros(1, 2))
-    d = WeightedSelector(p, n=1, action_space="robosuite_osc").act(None)
+    d = WeightedSelector(p, n=1, action_space="xyz, axis-angle, gripper").act(None)
     assert torch.equal(d.actions, VanillaSelector(p).act(None).actions)

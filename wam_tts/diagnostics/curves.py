@@ -18,8 +18,9 @@ import pandas as pd
 from wam_tts.diagnostics._frames import CONFIG_KEY, EPISODE_KEY, finished_episodes, present, require_columns
 from wam_tts.diagnostics.consistency import zscore_within
 from wam_tts.diagnostics.selection import baseline_mask, success_rates
+from wam_tts.records import DECISION
 
-QUANTITIES = ("latent_change", "consistency")
+QUANTITIES = (DECISION.latent_change, DECISION.consistency)
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def difference_curves(
     high: Mapping[str, Any] | None = None,
     low: Mapping[str, Any] | None = None,
     *,
-    time: str = "t",
+    time: str = DECISION.t,
     normalise: bool = True,
 ) -> DifferenceCurves:
     """H − L per-timestep difference of mean Δz and consistency (paper App. G, Fig. 13).

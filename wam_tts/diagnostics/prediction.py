@@ -21,6 +21,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from wam_tts.diagnostics._frames import TASK_KEY, finished_episodes, present
 from wam_tts.diagnostics.alignment import aligned_episodes
 from wam_tts.diagnostics.consistency import normalise_per_task, one_class_message
+from wam_tts.records import EPISODE
 
 TASK_SETS = ("aligned", "all")
 
@@ -82,7 +83,7 @@ def predict_success(
     episodes: pd.DataFrame,
     *,
     tasks: str = "aligned",
-    column: str = "episode_consistency",
+    column: str = EPISODE.episode_consistency,
     by: Sequence[str] = TASK_KEY,
     n_splits: int = 5,
     n_resamples: int = 2000,
@@ -143,7 +144,7 @@ def predict_success(
 
 def per_task_auc(
     episodes: pd.DataFrame,
-    column: str = "episode_consistency",
+    column: str = EPISODE.episode_consistency,
     by: Sequence[str] = TASK_KEY,
 ) -> pd.DataFrame:
     """ROC AUC of each task's own consistency ranking (App. C.2), NaN with a reason if one-class.

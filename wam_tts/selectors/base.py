@@ -174,15 +174,32 @@ class Selector(ABC):
 
     def act(self, obs: Observation) -> Decision:
         """Sample N branches in one call, score them, choose, and tell the policy."""
+        return self.decide(obs, self.next_seed())
+
+    def next_seed(self) -> int:
+        """The seed of this episode's next decision: ``derive_seed(seed, call index)``."""
         seed = derive_seed(self.seed, self._calls)
         self._calls += 1
+        return seed
+
+    def decide(self, obs: Observation, seed: int) -> Decision:
+        """One decision on branches drawn with ``seed`` (:meth:`act` without the seed sequence)."""
         start = time.perf_counter()
-        branches = self.policy.sample(obs, self.n, seed)
-        sampled = time.perf_counter()
+        branches = self.draw(obs, self.n, seed)
+        return self.select(branches, obs, seed, time.perf_counter() - start)
+
+    def draw(self, obs: Observation, n: int, seed: int) -> Branches:
+        """``n`` branches from the policy, checked to be ``Branches`` of that many."""
+        branches = self.policy.sample(obs, n, seed)
         if not isinstance(branches, Branches):
             raise BranchError(f"policy.sample must return Branches, got {type(branches).__name__}")
-        if branches.n != self.n:
-            raise BranchError(f"asked the policy for {self.n} branches, it returned {branches.n}")
+        if branches.n != n:
+            raise BranchError(f"asked the policy for {n} branches, it returned {branches.n}")
+        return branches
+
+    def select(self, branches: Branches, obs: Observation, seed: int, sample_s: float) -> Decision:
+        """Score ``branches``, choose, and tell the policy which one was executed."""
+        sampled = time.perf_counter()
         keep = self._finite_branches(branches)
         if len(keep) == branches.n:  # the common case: no copies, no scatter
             scores = self.score(branches, obs).to(device=branches.device, dtype=torch.get_default_dtype(),
@@ -194,7 +211,7 @@ class Selector(ABC):
         actions, index, weights = self.choose(branches, scores, keep)
         scored = time.perf_counter()
         self.policy.on_select(branches, index)
-        return Decision(actions, index, scores, branches, weights, seed, sampled - start, scored - sampled)
+        return Decision(actions, index, scores, branches, weights, seed, sample_s, scored - sampled)
 
     @abstractmethod
     def score(self, branches: Branches, obs: Observation) -> Tensor:

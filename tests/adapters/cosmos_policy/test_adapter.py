@@ -12,6 +12,7 @@ import torch
 from adapters.cosmos_policy import CosmosPolicyWAM
 from tests.adapters.cosmos_policy.conftest import robocasa_obs
 from wam_tts import ConsensusSelector, ValueSelector, consensus_scores
+from wam_tts.testing import check_world_action_model
 
 
 def test_one_batched_upstream_call_returns_n_branches(fake_cosmos) -> None:
@@ -26,6 +27,11 @@ def test_one_batched_upstream_call_returns_n_branches(fake_cosmos) -> None:
     flat = branches.futures.reshape(6, -1)
     assert torch.cdist(flat, flat).add(torch.eye(6)).min() > 0  # distinct noise per branch
     assert np.abs(branches.actions[..., :3].numpy()).max() <= 0.05  # unnormalised by upstream
+
+
+def test_keeps_the_world_action_model_contract(fake_cosmos) -> None:
+    report = check_world_action_model(CosmosPolicyWAM(), robocasa_obs(), n=8, atol=0, rtol=0)
+    assert report.action_shape == (8, 32, 7) and report.future_shape == (16, 3, 28, 28)
 
 
 def test_futures_are_the_latent_slots_and_values_match_upstreams_own(fake_cosmos) -> None:

@@ -6,6 +6,7 @@ import pytest
 from scipy import stats
 
 from wam_tts.diagnostics import (
+    baseline_mask,
     compare,
     mcnemar_exact,
     newcombe_interval,
@@ -145,6 +146,21 @@ def test_without_vanilla_the_first_n1_selector_is_the_baseline():
     eps = runs({("consensus", 1): 0.3, ("consensus", 8): 0.7})
     deltas = task_deltas(eps)
     assert set(deltas.selector + deltas.n.astype(str)) == {"consensus8"}
+
+
+def test_the_stored_baseline_run_id_names_the_baseline_over_the_selector_name():
+    eps = runs({("vanilla", 1): 0.3, ("consensus", 1): 0.4, ("consensus", 8): 0.7})
+    assert baseline_mask(eps)[1] == "vanilla at N = 1"  # logs without the column: by name
+    stored = eps.assign(baseline_run_id="consensus1")
+    mask, description = baseline_mask(stored)
+    assert (mask == (stored.run_id == "consensus1")).all() and description == "consensus at N = 1"
+    deltas = task_deltas(stored)
+    assert set(zip(deltas.selector, deltas.n, strict=True)) == {("vanilla", 1), ("consensus", 8)}
+    table = selector_table(stored).set_index(["selector", "n"])
+    assert np.isnan(table.loc[("consensus", 1), "delta"]) and not np.isnan(table.loc[("vanilla", 1), "delta"])
+    missing, description = baseline_mask(eps.assign(baseline_run_id="not-in-these-results"))
+    assert not missing.any() and "no N = 1 baseline run" in description
+    assert task_deltas(eps.assign(baseline_run_id="not-in-these-results")).empty
 
 
 def test_weighted_vs_winner_takes_all_per_n():
