@@ -6,6 +6,9 @@ import itertools
 import os
 import shutil
 import socket
+import subprocess
+import sys
+import time
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
@@ -186,3 +189,17 @@ def test_an_isolated_trial_counts_the_attempts_its_child_needed(monkeypatch):
 
     monkeypatch.setattr(runner, "_call", once_dead_then_fine)
     assert runner.run("reach", 3).episode["attempts"] == 2  # 1 in the child, plus the attempt that died
+
+
+def test_checking_that_a_process_is_alive_does_not_signal_it():
+    code = "import signal, time; signal.signal(signal.SIGHUP, signal.SIG_DFL); print(flush=True); time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    try:
+        child.stdout.readline()  # its handlers are set
+        assert results_module._pid_alive(child.pid)
+        time.sleep(0.2)
+        assert child.poll() is None, "the liveness check delivered a signal"
+    finally:
+        child.kill()
+        child.wait()
+    assert not results_module._pid_alive(child.pid)
