@@ -121,4 +121,5 @@ def test_tiny_rotations_convert_with_relative_precision():
     q = axis_angle_to_quat(r)
     assert q[1:].tolist() == pytest.approx((r / 2).tolist(), rel=1e-9)
     assert quat_to_axis_angle(q).tolist() == pytest.approx(r.tolist(), rel=1e-9)
+    assert quat_to_axis_angle(-q).tolist() == pytest.approx(r.tolist(), rel=1e-9)  # the same rotation
     assert float(q[0]) == pytest.approx(1.0)
