@@ -90,3 +90,8 @@ def test_correlation_with_a_constant_latent_change_or_two_values_says_why():
     res = latent_consistency_correlation(two_values)
     x, y = two_values["latent_change"], two_values["consistency"]
     assert res.pearson_r == pytest.approx(stats.pearsonr(x, y).statistic) and res.message == ""
+
+
+def test_correlations_are_plain_python_floats():
+    res = latent_consistency_correlation(correlated_steps(-0.5, 50))
+    assert all(type(x) is float for x in (res.pearson_r, res.pearson_p, res.spearman_rho, res.spearman_p))

@@ -95,3 +95,8 @@ def test_cohens_d_of_a_single_success_uses_the_failures_spread_alone():
     assert cohens_d([5.0], [0.0, 2.0, 4.0]) == pytest.approx((5.0 - 2.0) / 2.0)
     assert cohens_d([5.0], [0.0, 4.0]) == pytest.approx((5.0 - 2.0) / np.sqrt(8.0))  # three values suffice
     assert cohens_d([0.0, 4.0], [5.0]) == pytest.approx(-(5.0 - 2.0) / np.sqrt(8.0))
+
+
+def test_separation_holds_plain_python_floats():
+    res = separation(gaussian_episodes(effect=1.0, per_class=20, tasks=2))
+    assert all(type(x) is float for x in (res.cohens_d, res.mean_success, res.mean_failure))

@@ -178,3 +178,19 @@ def test_a_single_pair_or_identical_outcomes_give_a_point_interval():
     same = runs({("vanilla", 1): 0.5, ("consensus", 8): 0.5}, trials=10)
     res = compare(same[same.selector == "consensus"], same[same.selector == "vanilla"])
     assert (res.delta, res.delta_low, res.delta_high, res.p_value) == (0.0, 0.0, 0.0, 1.0)
+
+
+def test_comparisons_hold_plain_python_numbers():
+    # numpy scalars print as np.float64(...) and do not round-trip through every serialiser
+    for shared in (True, False):
+        eps = runs({("vanilla", 1): 0.4, ("consensus", 8): 0.8}, trials=12, shared_seeds=shared)
+        res = compare(eps[eps.selector == "consensus"], eps[eps.selector == "vanilla"], n_resamples=100)
+        for name in ("rate", "reference_rate", "delta", "delta_low", "delta_high"):
+            assert type(getattr(res, name)) is float, (shared, name, type(getattr(res, name)))
+    assert all(type(x) is float for x in newcombe_interval(3, 7, 5, 9) + wilson_interval(3, 7))
+
+
+def test_episodes_without_a_recorded_policy_name_are_still_counted():
+    eps = runs({("vanilla", 1): 0.4, ("consensus", 8): 0.8}, trials=10).assign(policy=None)
+    rates = success_rates(eps)
+    assert len(rates) == 4 and rates["trials"].tolist() == [10, 10, 10, 10]
