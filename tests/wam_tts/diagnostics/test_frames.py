@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wam_tts.diagnostics._frames import as_float, describe_counts, finished_episodes, present, require_columns
+from wam_tts.diagnostics._frames import as_float, finished_episodes, present, require_columns
 
 
 def test_require_columns_names_what_is_missing_and_refuses_non_frames():
@@ -30,10 +30,9 @@ def test_finished_episodes_drop_errors_cast_success_and_leave_the_input_alone():
     assert no_status["success"].tolist() == [0, 1] and no_status["success"].dtype == np.int64  # a copy
 
 
-def test_present_as_float_and_counts():
+def test_present_and_as_float():
     frame = pd.DataFrame({"task": ["a"], "n": [1]})
     assert present(frame, ("policy", "task", "n")) == ["task", "n"]
     assert as_float(pd.Series([1, 2]), "x").dtype == np.float64
     with pytest.raises(ValueError, match="column 'x' must be numeric"):
         as_float(pd.Series(["a"]), "x")
-    assert describe_counts(pd.Series([True, False, True])) == "3 episodes (2 success / 1 failure)"
