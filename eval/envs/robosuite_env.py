@@ -22,17 +22,18 @@ actions are clipped by robosuite's controller. Episodes are never ended by robos
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-os.environ.setdefault("MUJOCO_GL", "osmesa")  # offscreen rendering on CPU; before mujoco loads
+from eval.envs.rendering import choose_gl_backend
+
+choose_gl_backend()  # EGL on a GPU machine, OSMesa on a CPU; the user's setting wins; before mujoco loads
 
 import numpy as np  # noqa: E402
 
 from eval.envs.base import EnvBackend, Obs  # noqa: E402
-from eval.envs.registry import register_env
+from eval.envs.registry import register_env  # noqa: E402
 from wam_tts import ACTION_SPACES  # noqa: E402
 
 #: Task → the harness's step budget (about 2-3x what the scripted expert needs).

@@ -72,10 +72,14 @@ NO_STATE_API = (
     "with setup_demo), so branches cannot be executed from a saved state there"
 )
 
+#: The last RoboTwin commit with the layout this backend and the plug-in use (``script/``,
+#: ``task_config/``, ``policy/`` + ``script/eval_policy.py``); later commits renamed and replaced them.
+ROBOTWIN_COMMIT = "c3ddfa8"
 ROBOTWIN_INSTALL_HINT = (
     "RoboTwin 2.0 is not on PyPI. Install it into the environment that runs the policy (Python 3.10 "
     "upstream; 3.12 with its scipy/open3d pins relaxed for LingBot-VA through LeRobot): "
-    "`git clone https://github.com/RoboTwin-Platform/RoboTwin && cd RoboTwin && bash script/_install.sh "
+    f"`git clone https://github.com/RoboTwin-Platform/RoboTwin && cd RoboTwin && git checkout {ROBOTWIN_COMMIT} "
+    "&& bash script/_install.sh "
     "&& bash script/_download_assets.sh`, then `pip install -e /path/to/wam-tts` there and point "
     "ROBOTWIN_ROOT (or root=) at the checkout. See eval/envs/robotwin.md."
 )
@@ -348,6 +352,12 @@ def _robotwin_root(root: str | None) -> Path:
     if not path:
         raise ImportError(f"the robotwin backend needs a RoboTwin checkout: set ROBOTWIN_ROOT or pass root=. {ROBOTWIN_INSTALL_HINT}")
     path = Path(path).expanduser().resolve()
+    if not (path / "task_config").is_dir() and ((path / "scripts").is_dir() or (path / "env_cfg").is_dir()):
+        raise ImportError(
+            f"{path} has the layout of RoboTwin after {ROBOTWIN_COMMIT} (scripts/, env_cfg/task_config/, no "
+            "policy/ folders or script/eval_policy.py), which this backend and the plug-in do not read: "
+            f"check out the last commit with the classic layout, `git -C {path} checkout {ROBOTWIN_COMMIT}`"
+        )
     if not (path / "envs" / "_base_task.py").is_file():
         raise ImportError(f"{path} is not a RoboTwin 2.0 checkout (no envs/_base_task.py). {ROBOTWIN_INSTALL_HINT}")
     if str(path) not in sys.path:

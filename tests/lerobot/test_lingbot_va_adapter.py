@@ -143,6 +143,8 @@ def test_check_command_times_a_saved_checkpoint(make_wam, tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     rows = [line.split("|") for line in lines if line.strip().split("|")[0].strip() in ("1", "2")]
     assert [int(r[0]) for r in rows] == [1, 2]
-    kv_batched = [float(r[4].split()[0]) for r in rows]
-    assert kv_batched[1] == pytest.approx(2 * kv_batched[0], rel=0.05)  # 2N rows of cache
+    kv_batched, kv_sequential = [float(r[4].split()[0]) for r in rows], [float(r[4].split()[1]) for r in rows]
+    assert kv_sequential[1] == pytest.approx(2 * kv_sequential[0], rel=0.05)  # N whole caches
+    # batched: the window (2 chunks at tiny size) once, plus one chunk per branch: 3, then 4 chunk sizes
+    assert kv_batched[1] == pytest.approx(kv_batched[0] * 4 / 3, rel=0.05)
     assert [float(r[6]) for r in rows] == [0.0, 0.0]  # batched and sequential agree exactly here

@@ -33,6 +33,7 @@ import torch
 from torch import Tensor
 
 from wam_tts.branches import BranchError, Branches
+from wam_tts.fallback import MemoryFallback, sample_within_memory
 from wam_tts.policy import Observation, WorldActionModel
 from wam_tts.registry import Registry
 from wam_tts.scores import DISTANCES, Distance
@@ -73,6 +74,8 @@ class Decision:
     """The seed this call's branches were drawn with."""
     sample_s: float
     score_s: float
+    memory_fallback: MemoryFallback | None = None
+    """How the branches were drawn after running out of memory (None: as asked)."""
 
     @property
     def future(self) -> Tensor:
@@ -126,6 +129,13 @@ class Selector(ABC):
                 f"the {self.name} selector needs a policy with a value head; {type(policy).__name__} "
                 "has none (has_value_head is False). Use consensus instead."
             )
+        if self.blends_actions and policy.streams_observations:
+            raise ValueError(
+                f"the {self.name} selector executes a blend of the branches' actions, but "
+                f"{type(policy).__name__} streams observations: it is told which branch ran and feeds that "
+                "branch's actions and the observed frames back into its state, and a blend is no branch it "
+                "drew. Use a selector that executes one branch (consensus, value, vanilla)."
+            )
         check_options(Selector.option_rules, sigma=sigma, on_nonfinite=on_nonfinite)
         self.policy = policy
         self.n = n
@@ -134,6 +144,7 @@ class Selector(ABC):
         self.sigma = sigma
         self.on_nonfinite = on_nonfinite
         self.env: Any = None
+        self.last_memory_fallback: MemoryFallback | None = None
         self._calls = 0
 
     @classmethod
@@ -189,12 +200,15 @@ class Selector(ABC):
         return self.select(branches, obs, seed, time.perf_counter() - start)
 
     def draw(self, obs: Observation, n: int, seed: int) -> Branches:
-        """``n`` branches from the policy, checked to be ``Branches`` of that many."""
-        branches = self.policy.sample(obs, n, seed)
+        """``n`` branches from the policy (fewer after running out of memory, see
+        :mod:`wam_tts.fallback`), checked to be ``Branches``; the fallback's record is kept
+        for the decision made on them."""
+        branches, self.last_memory_fallback = sample_within_memory(self.policy, obs, n, seed)
         if not isinstance(branches, Branches):
             raise BranchError(f"policy.sample must return Branches, got {type(branches).__name__}")
-        if branches.n != n:
-            raise BranchError(f"asked the policy for {n} branches, it returned {branches.n}")
+        asked = n if self.last_memory_fallback is None else self.last_memory_fallback.n
+        if branches.n != asked:
+            raise BranchError(f"asked the policy for {asked} branches, it returned {branches.n}")
         return branches
 
     def select(self, branches: Branches, obs: Observation, seed: int, sample_s: float) -> Decision:
@@ -211,7 +225,8 @@ class Selector(ABC):
         actions, index, weights = self.choose(branches, scores, keep)
         scored = time.perf_counter()
         self.policy.on_select(branches, index)
-        return Decision(actions, index, scores, branches, weights, seed, sample_s, scored - sampled)
+        return Decision(actions, index, scores, branches, weights, seed, sample_s, scored - sampled,
+                        self.last_memory_fallback)
 
     @abstractmethod
     def score(self, branches: Branches, obs: Observation) -> Tensor:

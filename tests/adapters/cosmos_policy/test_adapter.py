@@ -64,9 +64,9 @@ def test_encode_observation_maps_real_images_into_the_predicted_slots(fake_cosmo
     obs = robocasa_obs(seed=3)
     encoded = policy.encode_observation(obs)
     assert encoded.shape == (16, 3, 28, 28)
-    vae = fake_cosmos.utils._fake_vae
+    utils = fake_cosmos.utils
     keys = ("robot0_eye_in_hand_image", "robot0_agentview_left_image", "robot0_agentview_right_image")
-    expected = torch.stack([vae(obs[k]) for k in keys], dim=1).to(torch.bfloat16).float()
+    expected = torch.stack([utils._fake_vae(utils.preprocess_image(obs[k], policy.config)) for k in keys], dim=1)
     assert torch.equal(encoded, expected)
     call = fake_cosmos.utils.calls[-1]
     assert (call["batch_size"], call["steps"], call["parallel"], call["text"]) == (1, 1, False, None)
