@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # MUJOCO_GL: eval/envs/rendering.py picks EGL on a GPU machine and OSMesa otherwise (set it to override)
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install install-lerobot test test-main test-lerobot test-fast demo report bench gpu-check lint clean
+.PHONY: install install-lerobot test test-main test-lerobot test-fast demo report bench gpu-check lint mutate clean
 
 install: $(STAMP)
 
@@ -60,6 +60,11 @@ bench: install
 # peak memory per N, the out-of-memory fallback, Cosmos-Policy's device placement (fake upstream)
 gpu-check: install-lerobot
 	$(LEROBOT_VENV)/bin/python -m adapters.lingbot_va.gpu_check
+
+# mutation testing of wam_tts/ and the results store (not in CI; ~20 min on 2 cores)
+MUTANTS ?= 150
+mutate: install
+	$(PY) tests/mutation/mutate.py --sample $(MUTANTS) --seed 0
 
 lint: install
 	$(PY) -m ruff check wam_tts adapters eval tests

@@ -13,7 +13,9 @@ normalised as the policy normalises its inputs). That frame summarises the four
 keyframes observed during the chunk's last ``action_per_frame`` actions, the last of
 them right after the chunk's final action, so :attr:`future_horizon` is the chunk's
 length. :meth:`encode_observation` maps a real observation into the same space with the
-policy's own VAE, exactly as the policy encodes an episode's first frame.
+policy's own VAE: after a chunk's last action, as the policy encodes the chunk's keyframes
+for its feedback (the same latent frame, computed once: :mod:`adapters.lingbot_va.keyframes`);
+otherwise as it encodes an episode's first frame.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from adapters.lingbot_va import cache, transaction
+from adapters.lingbot_va import cache, keyframes, transaction
 from adapters.lingbot_va.batched_infer import batched_infer, initial_noise, seeded_infer
 from adapters.lingbot_va.observation import policy_batch
 from wam_tts import Branches, Observation, WorldActionModel
@@ -140,6 +142,7 @@ class LingBotVAWAM(WorldActionModel):
         self._drawn: _Drawn | None = None
         self._chunk_len: int | None = None
         self._executed = 0
+        self._keyframes: keyframes.EncodedKeyframes | None = None  # encode_observation's, for the feedback
 
     @classmethod
     def from_pretrained(cls, path: str | Path, *, device: str | None = None, **kwargs: Any) -> LingBotVAWAM:
@@ -169,6 +172,7 @@ class LingBotVAWAM(WorldActionModel):
         self._drawn = None
         self._chunk_len = None
         self._executed = 0
+        self._keyframes = None
 
     def sample(self, obs: Observation, n: int, seed: int) -> Branches:
         """One chunk, N branches; branch ``i``'s noise depends only on ``(seed, i)``.
@@ -192,7 +196,7 @@ class LingBotVAWAM(WorldActionModel):
             policy._maybe_init_prompt(batch)
             if not policy._first_chunk and not self._fed_back:
                 self._check_keyframes()
-                with torch.no_grad():
+                with torch.no_grad(), keyframes.reusing(policy, self._keyframes):
                     policy._compute_kv_cache(policy._obs_buffer, policy._executed_actions)
                 policy._obs_buffer = []
                 self._fed_back = True
@@ -220,6 +224,7 @@ class LingBotVAWAM(WorldActionModel):
         actions = self._robot_actions(model_actions, first).to(latents.device)
         self._drawn = _Drawn(n, model_actions, latents)
         self._chunk_len, self._executed, self._fed_back = actions.shape[1], 0, False
+        self._keyframes = None
         return Branches(
             actions=actions,
             futures=latents[:, :, -1].float(),
@@ -256,12 +261,25 @@ class LingBotVAWAM(WorldActionModel):
         self._executed += 1
 
     def encode_observation(self, obs: Observation) -> Tensor:
-        """``[48, h, w]``: the policy's VAE encoding of one real frame (as it encodes frame 0)."""
+        """``[48, h, w]``: ``obs`` in the policy's own latent space, leaving the policy's state untouched.
+
+        After the chunk's last action (``obs`` is its last keyframe), the last latent frame of the
+        policy's encoding of the chunk's keyframes with its running streaming VAE: what the next
+        :meth:`sample` feeds back (it reuses this encoding) and the frame the chunk's futures predict.
+        Any other observation (an episode's first, a simulated outcome) is encoded alone by a fresh
+        streaming VAE, as the policy encodes an episode's first frame.
+        """
         policy = self.policy
         batch = self._batch(obs)
         policy._ensure_frozen_modules()
-        with torch.no_grad(), _fresh_streaming_vaes(policy):
-            latent = policy._encode_frames([policy._extract_raw_obs(batch)])
+        raw = policy._extract_raw_obs(batch)
+        with torch.no_grad():
+            if self._ends_the_chunk(raw):
+                if self._keyframes is None or not self._keyframes.matches(policy, policy._obs_buffer):
+                    self._keyframes = keyframes.encode_keyframes(policy)
+                return self._keyframes.latent[0, :, -1].float().clone()
+            with _fresh_streaming_vaes(policy):
+                latent = policy._encode_frames([raw])
         return latent[0, :, 0].float()
 
     # --- internals ------------------------------------------------------------------
@@ -279,6 +297,14 @@ class LingBotVAWAM(WorldActionModel):
 
     def _batch(self, obs: Observation, need_task: bool = False) -> dict[str, Any]:
         return policy_batch(obs, self.policy.config.obs_cam_keys, self.camera_map, self.prompt, need_task)
+
+    def _ends_the_chunk(self, raw: dict[str, Tensor]) -> bool:
+        """Whether ``raw`` is the last keyframe of a fully executed chunk not yet fed back."""
+        buffer = self.policy._obs_buffer
+        complete = self._drawn is None and self._chunk_len is not None and self._executed == self._chunk_len
+        if not (complete and not self._fed_back and buffer):
+            return False
+        return all(torch.equal(raw[key], buffer[-1][key]) for key in self.policy.config.obs_cam_keys)
 
     def _check_keyframes(self) -> None:
         expected = self._chunk_len

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from eval.bench.exploring import ExploringCost
@@ -52,7 +54,10 @@ def test_interleaved_medians_time_each_function():
     medians = interleaved_medians({"a": lambda: bump("a"), "b": lambda: bump("b")}, repeats=5, warmup=2,
                                   before={"b": lambda: bump("setup")})
     assert calls == {"a": 7, "b": 7, "setup": 5} and set(medians) == {"a", "b"}
-    assert all(m >= 0 for m in medians.values())
+    timed = interleaved_medians({"short": lambda: time.sleep(0.005), "long": lambda: time.sleep(0.02)},
+                                repeats=3, warmup=0, before={"short": lambda: time.sleep(0.2)})
+    assert 0.005 <= timed["short"] < 0.2  # seconds; the untimed 0.2 s setup is not counted
+    assert 0.02 <= timed["long"] and timed["short"] < timed["long"]
     with pytest.raises(ValueError, match="repeats must be >= 1"):
         interleaved_medians({"a": lambda: None}, repeats=0)
 

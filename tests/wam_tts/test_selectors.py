@@ -33,7 +33,7 @@ def test_consensus_picks_the_branch_nearest_the_mean_and_tells_the_policy():
     d = ConsensusSelector(p, n=4).act(None)
     assert d.index == 2 and torch.equal(d.actions, ACTIONS[2])
     assert p.selected == [2]
-    assert d.scores.shape == (4,) and d.sample_s >= 0 and d.score_s >= 0
+    assert d.scores.shape == (4,)  # timings: test_selector_contracts.py
 
 
 def test_value_picks_the_highest_value_and_needs_a_value_head():

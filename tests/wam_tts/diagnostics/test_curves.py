@@ -1,5 +1,6 @@
 """Appendix G difference curves."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -53,6 +54,8 @@ def test_a_single_configuration_gives_a_message():
     eps, steps = rollouts()
     res = difference_curves(steps[steps.selector == "vanilla"], eps[eps.selector == "vanilla"])
     assert res.table.empty and "single configuration" in res.message
+    assert (res.high, res.low, res.high_episodes, res.low_episodes) == ({}, {}, 0, 0)
+    assert np.isnan(res.high_rate) and np.isnan(res.low_rate)
 
 
 def test_an_n1_run_of_another_selector_is_never_compared_with_the_baseline():
