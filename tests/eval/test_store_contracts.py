@@ -15,6 +15,7 @@ import pytest
 
 import eval.results as results_module
 from eval.build import load_plugins
+from eval.claims import pid_alive
 from eval.results import EPISODE_SCHEMA, STEP_SCHEMA, RunMismatchError, RunStore, load_run
 from eval.trials import InProcessRunner, IsolatedRunner, plan_trials, trial_seed
 from tests.eval.conftest import TOY, compose_config
@@ -115,7 +116,7 @@ def test_changed_settings_are_named_down_to_nested_keys(tmp_path):
     RunStore(tmp_path).open({**META, "result_key": old})
     with pytest.raises(RunMismatchError) as err:
         RunStore(tmp_path).open({**META, "fingerprint": "other", "run_id": "r2", "result_key": new})
-    assert str(err.value).split("changed settings: ")[1].split(". Use")[0] == (
+    assert str(err.value).split("changed settings: ")[1].split(". Nothing was written")[0] == (
         "policy: {'noise': 0.1} -> 'toy', seed: None -> 1, selector.tau: 1.0 -> 2.0")
 
 
@@ -196,10 +197,10 @@ def test_checking_that_a_process_is_alive_does_not_signal_it():
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
     try:
         child.stdout.readline()  # its handlers are set
-        assert results_module._pid_alive(child.pid)
+        assert pid_alive(child.pid)
         time.sleep(0.2)
         assert child.poll() is None, "the liveness check delivered a signal"
     finally:
         child.kill()
         child.wait()
-    assert not results_module._pid_alive(child.pid)
+    assert not pid_alive(child.pid)
