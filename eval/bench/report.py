@@ -128,6 +128,7 @@ def render(r: BenchResults) -> str:
         *_memory(r),
         *_gpu(r),
         *_lingbot(r),
+        *_lingbot_cache(),
         *_notes(r),
     ]
     return "\n".join(parts) + "\n"
@@ -289,6 +290,21 @@ def _lingbot(r: BenchResults) -> list[str]:
         b, s = by[(n, "batched")], by[(n, "sequential")]
         lines.append(f"| {n} | {b['next_s']:.4f} | {s['next_s']:.4f} | {s['next_s'] / b['next_s']:.1f}x | "
                      f"{b['peak_mb']:.1f} | {s['peak_mb']:.1f} | {b['kv_cache_mb']:.2f} |")
+    return [*lines, ""]
+
+
+def _lingbot_cache() -> list[str]:
+    """The released LingBot-VA's KV cache per N (arithmetic from its config; no weights, no LeRobot)."""
+    from adapters.lingbot_va.cache_size import RELEASED_ROBOTWIN, kv_cache_bytes
+
+    lines = ["## 7b. LingBot-VA KV cache per N, released RoboTwin model (computed from its config)", "",
+             "k and v of every layer after sampling N branches: every branch holding the whole window (before) "
+             "against the window once plus each branch's new chunk (the adapter's shared history). "
+             "`python -m adapters.lingbot_va.cache_size` also measures the tiny policy against the same arithmetic.",
+             "", "| N | before GB | shared history GB |", "|---|---|---|"]
+    for n in (1, 2, 4, 8, 16, 32):
+        before, after = (kv_cache_bytes(RELEASED_ROBOTWIN, n, layout) / 1e9 for layout in ("per_branch", "shared_history"))
+        lines.append(f"| {n} | {before:.1f} | {after:.1f} |")
     return [*lines, ""]
 
 
