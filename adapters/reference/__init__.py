@@ -1,6 +1,6 @@
 """Reference world action models: small flow-matching policies over robosuite states.
 
-Two families, trained by :mod:`adapters.reference.train` and shipped as checkpoints in
+Two families, trained by :mod:`eval.reference_training.train` and shipped as checkpoints in
 ``adapters/reference/checkpoints/<family>_<task>.pt`` (see ``MODEL_CARD.md``)::
 
     from adapters.reference import load_reference_policy
@@ -44,7 +44,7 @@ def load_reference_policy(family: str, task: str) -> ReferenceWAM:
         raise FileNotFoundError(
             f"no shipped {family} checkpoint for task {task!r}; shipped tasks: "
             f"{', '.join(shipped_tasks(family)) or 'none'}. Train one with "
-            f"`python -m adapters.reference.train --family {family} --task {task}`."
+            f"`python -m eval.reference_training.train --family {family} --task {task}`."
         )
     return load_policy(path)
 

@@ -1,7 +1,7 @@
 """Train a reference WAM from scratch: scripted demos → model → (joint) value head → checkpoint.
 
-    python -m adapters.reference.train --family joint --task Lift
-    python -m adapters.reference.train --family inverse --task Stack --demos 30 --out /tmp/m.pt
+    python -m eval.reference_training.train --family joint --task Lift
+    python -m eval.reference_training.train --family inverse --task Stack --demos 30 --out /tmp/m.pt
 
 Without options every setting is the shipped checkpoint's recipe
 (:mod:`adapters.reference.recipes`), so the command reproduces it (bit-exactly on the
@@ -29,12 +29,13 @@ from adapters.reference.recipes import DEMO_SEED, VALUE_SEED, Recipe, recipe_for
 from adapters.reference.rollout import describe, run_episode
 from adapters.reference.training import build_model, train_model
 from adapters.reference.value import ValueData, train_value_head
+from adapters.reference.wam import JointPredictionWAM
+from eval.envs import make_env
+from eval.envs.experts import collect_demos, load_demos, save_demos
 
 
 def demonstrations(task: str, recipe: Recipe, cache: Path | None) -> list[Any]:
     """Scripted-expert demos for ``task`` (read from / written to ``cache`` if given)."""
-    from eval.envs.experts import collect_demos, load_demos, save_demos
-
     name = f"{task}_{recipe.demos}demos_seed{DEMO_SEED}_noise{recipe.demo_noise}.npz"
     if cache is not None and (cache / name).is_file():
         return load_demos(cache / name)
@@ -47,9 +48,6 @@ def demonstrations(task: str, recipe: Recipe, cache: Path | None) -> list[Any]:
 
 def train_value(model: JointFlowModel, task: str, recipe: Recipe, progress: bool) -> dict[str, Any]:
     """Roll the trained model out (N = 1) and fit its value head on the discounted returns."""
-    from adapters.reference.wam import JointPredictionWAM
-    from eval.envs import make_env
-
     policy = JointPredictionWAM(model)
     seeds = range(VALUE_SEED, VALUE_SEED + recipe.value_episodes)
     with make_env("robosuite", task) as env:
