@@ -22,12 +22,17 @@ POLICIES: Registry[PolicyFactory] = Registry("policy")
 
 
 def _reference(family: str) -> PolicyFactory:
-    def build(task: str) -> WorldActionModel:
-        from adapters.reference import load_reference_policy
+    def build(task: str, rung: int | None = None, checkpoint: str | None = None) -> WorldActionModel:
+        from adapters.reference import load_policy, load_reference_policy
 
-        return load_reference_policy(family, task)
+        if checkpoint is not None:
+            if rung is not None:
+                raise ValueError("give the reference policy a rung or a checkpoint, not both")
+            return load_policy(checkpoint)
+        return load_reference_policy(family, task, rung)
 
-    build.__doc__ = f"The shipped reference {family} WAM for ``task``."
+    build.__doc__ = (f"The shipped reference {family} WAM for ``task``; ``rung``: a rung of the "
+                     "branch-fidelity ladder; ``checkpoint``: any checkpoint file.")
     return build
 
 

@@ -19,16 +19,25 @@ from adapters.reference.wam import InverseDynamicsWAM, JointPredictionWAM, Refer
 CHECKPOINT_DIR = Path(__file__).parent / "checkpoints"
 
 
-def checkpoint_path(family: str, task: str) -> Path:
-    """Where the shipped checkpoint of ``family`` on ``task`` lives."""
+def checkpoint_path(family: str, task: str, rung: int | None = None) -> Path:
+    """Where the shipped checkpoint of ``family`` on ``task`` lives; with ``rung``, that
+    rung of the branch-fidelity ladder (``<family>_<task>_v<rung>.pt``, MODEL_CARD.md)."""
     FAMILIES.get(family)
-    return CHECKPOINT_DIR / f"{family}_{task}.pt"
+    suffix = "" if rung is None else f"_v{int(rung)}"
+    return CHECKPOINT_DIR / f"{family}_{task}{suffix}.pt"
 
 
 def shipped_tasks(family: str) -> list[str]:
-    """Tasks with a shipped checkpoint for ``family``."""
+    """Tasks with a shipped (non-ladder) checkpoint for ``family``."""
     FAMILIES.get(family)
-    return sorted(p.stem.split("_", 1)[1] for p in CHECKPOINT_DIR.glob(f"{family}_*.pt"))
+    stems = (p.stem.split("_", 1)[1] for p in CHECKPOINT_DIR.glob(f"{family}_*.pt"))
+    return sorted(s for s in stems if "_" not in s)
+
+
+def shipped_rungs(family: str, task: str) -> list[int]:
+    """Ladder rungs shipped for ``(family, task)``."""
+    FAMILIES.get(family)
+    return sorted(int(p.stem.rsplit("_v", 1)[1]) for p in CHECKPOINT_DIR.glob(f"{family}_{task}_v*.pt"))
 
 
 def load_policy(path: str | Path) -> ReferenceWAM:
@@ -37,10 +46,17 @@ def load_policy(path: str | Path) -> ReferenceWAM:
     return FAMILIES.get(payload["family"]).wam(model)
 
 
-def load_reference_policy(family: str, task: str) -> ReferenceWAM:
-    """The shipped ``family`` ("joint" or "inverse") policy for ``task`` (e.g. "Lift")."""
-    path = checkpoint_path(family, task)
+def load_reference_policy(family: str, task: str, rung: int | None = None) -> ReferenceWAM:
+    """The shipped ``family`` ("joint" or "inverse") policy for ``task`` (e.g. "Lift");
+    ``rung`` picks a rung of the branch-fidelity ladder instead."""
+    path = checkpoint_path(family, task, rung)
     if not path.is_file():
+        if rung is not None:
+            raise FileNotFoundError(
+                f"no rung {rung} of the {family} ladder for task {task!r}; shipped rungs: "
+                f"{shipped_rungs(family, task) or 'none'}. Train it with `python -m "
+                f"eval.reference_training.train --family {family} --task {task} --rung {rung}`."
+            )
         raise FileNotFoundError(
             f"no shipped {family} checkpoint for task {task!r}; shipped tasks: "
             f"{', '.join(shipped_tasks(family)) or 'none'}. Train one with "
@@ -60,5 +76,6 @@ __all__ = [
     "load_policy",
     "load_reference_policy",
     "save_checkpoint",
+    "shipped_rungs",
     "shipped_tasks",
 ]
