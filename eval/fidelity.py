@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import hydra
 import numpy as np
 import torch
-from omegaconf import DictConfig
+from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig, OmegaConf
 
+from eval.config import EnvConfig, PolicyConfig
 from eval.envs import make_env
 from eval.fidelity_plot import plot_fidelity
 from eval.policies import make_policy
@@ -33,6 +36,31 @@ from wam_tts.scores import consensus_scores
 
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 ROLLOUT_SEED = 30_000
+
+
+@dataclass
+class FidelityConfig:
+    """Schema of ``conf/fidelity.yaml`` (policy and env as in the harness)."""
+
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    env: EnvConfig = field(default_factory=EnvConfig)
+    states: int = 50
+    n: int = 8
+    probe: float = 0.25
+    seed: int = 0
+    bootstrap: int = 2000
+    out: str = "runs/fidelity"
+
+
+def register_schema() -> None:
+    """``fidelity_schema``; the policy's and env's ``options`` take any keys."""
+    schema = OmegaConf.structured(FidelityConfig)
+    for options in (schema.policy.options, schema.env.options):
+        OmegaConf.set_struct(options, False)
+    ConfigStore.instance().store(name="fidelity_schema", node=schema)
+
+
+register_schema()
 
 
 def probe_states(policy: WorldActionModel, env: Any, states: int, n: int, probe: float, seed: int,
@@ -100,6 +128,14 @@ def principled_scale(policy: WorldActionModel, env: Any) -> np.ndarray | None:
     return (pooled / std).numpy()
 
 
+def floored_dims(policy: WorldActionModel) -> list[int]:
+    """Features whose training std sits at the normaliser's 0.01 floor (reference models)."""
+    normalizer = getattr(getattr(policy, "model", None), "normalizer", None)
+    if normalizer is None:
+        return []
+    return [int(i) for i in torch.nonzero(normalizer.state.std <= 1.0001e-2).flatten()]
+
+
 def dim_names(env: Any, d: int) -> list[str]:
     layout = getattr(env, "state_layout", None)
     if layout is None:
@@ -114,16 +150,21 @@ def check_task(cfg: DictConfig, task: str) -> dict[str, Any]:
         policy = make_policy(cfg.policy.name, task, **dict(cfg.policy.options))
         probed = probe_states(policy, env, cfg.states, cfg.n, cfg.probe, cfg.seed)
         scale = principled_scale(policy, env)
+        floored = floored_dims(policy)
         names = dim_names(env, probed["predicted"].shape[2])
     scores = {"consensus": np.stack([consensus_scores(torch.from_numpy(p)).numpy() for p in probed["predicted"]])}
     if probed["values"] is not None:
         scores["value"] = probed["values"]
-    summary: dict[str, Any] = {"task": task, "episodes": probed["episodes"]}
+    summary: dict[str, Any] = {"task": task, "episodes": probed["episodes"], "floored_dims": floored}
     summary["model_space"] = branch_fidelity(probed["predicted"], probed["reached"], scores, None, names,
                                              cfg.bootstrap, cfg.seed).to_dict()
     if scale is not None:
         summary["pooled_scale"] = branch_fidelity(probed["predicted"], probed["reached"], scores, scale, names,
                                                   cfg.bootstrap, cfg.seed).to_dict()
+    for space in ("model_space", "pooled_scale")[: 1 + (scale is not None)]:
+        m = summary[space]  # the share of the distance that the floored features carry
+        m["floored_share"] = {kind: float(sum(m[f"{kind}_dim_share"][i] for i in floored))
+                              for kind in ("consensus", "exploring")}
     summary["seconds"] = round(time.perf_counter() - start, 1)
     return summary
 

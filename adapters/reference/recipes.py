@@ -74,10 +74,13 @@ def recipe_for(family: str, task: str) -> Recipe:
 #: is the task's shipped recipe with ``branch_variety = LADDER_VARIETY[r]`` and pooled
 #: state scales, so rungs differ only in within-state variety (MODEL_CARD.md).
 LADDER_VARIETY: tuple[float, ...] = (0.0, 0.1, 0.2, 0.4)
+#: Value-head rollouts per rung (fewer than the shipped 100, to train the whole ladder in minutes).
+LADDER_VALUE_EPISODES = 40
 
 
 def ladder_recipe(family: str, task: str, rung: int) -> Recipe:
     """The recipe of rung ``rung`` of the ladder for ``(family, task)``."""
     if not 0 <= rung < len(LADDER_VARIETY):
         raise ValueError(f"rung must be 0 .. {len(LADDER_VARIETY) - 1}, got {rung}")
-    return replace(recipe_for(family, task), branch_variety=LADDER_VARIETY[rung], state_scale="pooled")
+    return replace(recipe_for(family, task), branch_variety=LADDER_VARIETY[rung], state_scale="pooled",
+                   value_episodes=LADDER_VALUE_EPISODES)
