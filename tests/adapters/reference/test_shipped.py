@@ -45,3 +45,20 @@ def test_shipped_policy_acts_in_its_env(family, task):
             assert branches.futures.shape == (8, env.state_dim)
             obs = env.execute(branches.actions[0, : policy.future_horizon].numpy())
         assert np.isfinite(obs["state"]).all() and not np.allclose(obs["state"], start)
+
+
+def test_ladder_rungs_are_listed_apart_from_the_shipped_tasks():
+    from adapters.reference import checkpoint_path, shipped_rungs
+
+    assert all("_" not in task for task in shipped_tasks("joint"))
+    for task in ("Lift", "Door", "Stack"):
+        rungs = shipped_rungs("joint", task)
+        assert rungs[:3] == [0, 1, 2]
+        for rung in rungs:
+            path = checkpoint_path("joint", task, rung)
+            assert path.name == f"joint_{task}_v{rung}.pt" and path.stat().st_size < 2**20
+            meta = load_checkpoint(path)[1]["meta"]
+            assert meta["recipe"]["state_scale"] == "pooled"
+            assert (meta["branch_samples"] > 0) == (meta["recipe"]["branch_variety"] > 0)
+    with pytest.raises(FileNotFoundError, match="no rung 9 of the joint ladder"):
+        load_reference_policy("joint", "Lift", rung=9)
