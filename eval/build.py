@@ -10,13 +10,16 @@ task before its first trial, so those errors come early too.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import importlib
-import inspect
+import typing
 from dataclasses import dataclass
 from typing import Any
 
 from omegaconf import DictConfig
 
+from eval.config import EvalConfig
 from eval.envs import BACKEND_TASKS, ENV_BACKENDS, EnvBackend, make_env
 from eval.policies import POLICIES, make_policy
 from wam_tts import (
@@ -29,6 +32,10 @@ from wam_tts import (
     make_selector,
     require_simulator,
 )
+from wam_tts.selectors import COMMON_OPTIONS, option_problems
+
+#: Nodes whose keys are free-form (checked by what they configure, not by the schema).
+FREE_FORM = ("selector", "policy.options", "env.options", "hydra")
 
 
 class ConfigError(ValueError):
@@ -47,12 +54,12 @@ def load_plugins(modules: list[str]) -> None:
 def check_config(cfg: DictConfig) -> None:
     """Raise :class:`ConfigError` listing every problem visible without building anything."""
     load_plugins(list(cfg.plugins))
-    problems = []
+    problems = unknown_keys(cfg)
     for kind, name, registry in (
         ("selector", cfg.selector.name, SELECTORS),
         ("policy", cfg.policy.name, POLICIES),
         ("env backend", cfg.env.backend, ENV_BACKENDS),
-        ("distance", cfg.distance, DISTANCES),
+        ("distance", cfg.consistency.distance, DISTANCES),
     ):
         if name not in registry:
             problems.append(_unknown(kind, name, registry))
@@ -62,16 +69,56 @@ def check_config(cfg: DictConfig) -> None:
         ActionSpace.parse(cfg.env.action_space)
     except ValueError as err:
         problems.append(f"env.action_space: {err}")
-    if cfg.selector.name == "vanilla" and cfg.n != 1:
-        problems.append(f"the vanilla selector draws exactly one branch; got n={cfg.n} (use n=1)")
-    backend = ENV_BACKENDS.get(cfg.env.backend) if cfg.env.backend in ENV_BACKENDS else None
-    if cfg.selector.name == "exploring" and backend is not None and getattr(backend, "supports_state", True) is False:
-        problems.append(
-            f"the exploring selector needs an env with state save/restore; the {cfg.env.backend} "
-            "backend has none (use consensus or value)"
-        )
+    if cfg.selector.name in SELECTORS:
+        problems += _check_selector(cfg)
     if problems:
         raise ConfigError("invalid eval config:\n  - " + "\n  - ".join(problems))
+
+
+def unknown_keys(cfg: DictConfig) -> list[str]:
+    """Keys the schema does not have, however they got in (``+key=value`` included)."""
+    problems: list[str] = []
+
+    def walk(node: DictConfig, schema: type, prefix: str) -> None:
+        fields = typing.get_type_hints(schema)
+        for key in node:
+            path = f"{prefix}{key}"
+            if path in FREE_FORM:
+                continue
+            if key not in fields:
+                close = difflib.get_close_matches(str(key), fields, n=1)
+                hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
+                problems.append(f"unknown config key {path!r}{hint}")
+            elif dataclasses.is_dataclass(fields[key]):
+                walk(node[key], fields[key], f"{path}.")
+
+    walk(cfg, EvalConfig, "")
+    return problems
+
+
+def _check_selector(cfg: DictConfig) -> list[str]:
+    """The selector's own options, and what its declared needs ask of n and the env."""
+    cls = SELECTORS.get(cfg.selector.name)
+    options = selector_options(cfg.selector)
+    problems = option_problems(cls.name, options)
+    problems += [f"selector.{key} is set from the top level or the consistency node, not the selector node"
+                 for key in options if key in COMMON_OPTIONS]
+    if cls.fixed_n is not None and cfg.n != cls.fixed_n:
+        count = "one branch" if cls.fixed_n == 1 else f"{cls.fixed_n} branches"
+        problems.append(f"the {cls.name} selector draws exactly {count}; got n={cfg.n} (use n={cls.fixed_n})")
+    backend = ENV_BACKENDS.get(cfg.env.backend) if cfg.env.backend in ENV_BACKENDS else None
+    if cls.needs_simulator and backend is not None and not backend.supports_state:
+        problems.append(
+            f"the {cls.name} selector needs an env with state save/restore; the {cfg.env.backend} "
+            "backend has none (use consensus or value)"
+        )
+    return problems
+
+
+def selector_options(node: DictConfig | dict) -> dict[str, Any]:
+    """The selector node less its ``name``: the selector's own options."""
+    data = dict(node) if isinstance(node, dict) else dict(node.items())
+    return {k: v for k, v in data.items() if k != "name"}
 
 
 def _unknown(kind: str, name: str, registry: Any) -> str:
@@ -86,8 +133,7 @@ def _check_ranges(cfg: DictConfig) -> list[str]:
     rules = [
         (cfg.n >= 1, f"n must be >= 1, got {cfg.n}"),
         (cfg.trials >= 1, f"trials must be >= 1, got {cfg.trials}"),
-        (cfg.sigma > 0, f"sigma must be > 0, got {cfg.sigma}"),
-        (cfg.tau > 0, f"tau must be > 0, got {cfg.tau}"),
+        (cfg.consistency.sigma > 0, f"consistency.sigma: sigma must be > 0, got {cfg.consistency.sigma}"),
         (cfg.execute is None or cfg.execute >= 1, f"execute must be >= 1 (or null for the whole chunk), got {cfg.execute}"),
         (cfg.shard.count >= 1, f"shard.count must be >= 1, got {cfg.shard.count}"),
         (0 <= cfg.shard.index < max(cfg.shard.count, 1), f"shard.index must be in [0, shard.count), got {cfg.shard.index}"),
@@ -132,12 +178,12 @@ def build_task(cfg: DictConfig, task: str) -> TaskRuntime:
     try:
         policy = make_policy(cfg.policy.name, task, **dict(cfg.policy.options))
         try:
-            selector = _make_selector(cfg, policy)
+            selector = build_selector(cfg.selector, policy, n=cfg.n, seed=cfg.seed, consistency=cfg.consistency)
         except ValueError as err:
             raise ConfigError(f"selector {cfg.selector.name!r} cannot serve policy {cfg.policy.name!r}: {err}") from err
-        if cfg.selector.name == "exploring":
+        if selector.needs_simulator:
             try:
-                require_simulator(env, "the exploring selector")
+                require_simulator(env, f"the {selector.name} selector")
             except SimulatorUnsupportedError as err:
                 raise ConfigError(str(err)) from err
     except BaseException:
@@ -147,32 +193,8 @@ def build_task(cfg: DictConfig, task: str) -> TaskRuntime:
     return TaskRuntime(task, env, policy, selector, int(max_steps))
 
 
-def _make_selector(cfg: DictConfig, policy: WorldActionModel) -> Selector:
-    """``make_selector`` with the config's settings that this selector accepts."""
-    cls = SELECTORS.get(cfg.selector.name)
-    options = {
-        "n": cfg.n,
-        "seed": cfg.seed,
-        "distance": cfg.distance,
-        "sigma": cfg.sigma,
-        "tau": cfg.tau,
-        "action_space": cfg.env.action_space,
-    }
-    accepted = _accepted_keywords(cls)
-    if accepted is not None:
-        options = {k: v for k, v in options.items() if k in accepted}
-    return make_selector(cfg.selector.name, policy, **options)
-
-
-def _accepted_keywords(cls: type) -> set[str] | None:
-    """Keyword names ``cls(...)`` accepts along its ``**kwargs`` chain; None if unbounded."""
-    names: set[str] = set()
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        params = inspect.signature(init).parameters.values()
-        names |= {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-        if not any(p.kind == p.VAR_KEYWORD for p in params):
-            return names
-    return None
+def build_selector(node: DictConfig | dict, policy: WorldActionModel, n: int, seed: int,
+                   consistency: DictConfig | dict) -> Selector:
+    """The selector of a config's ``selector`` node, its options passed through unchanged."""
+    return make_selector(node["name"], policy, n=n, seed=seed, distance=consistency["distance"],
+                         sigma=consistency["sigma"], **selector_options(node))

@@ -19,13 +19,6 @@ from omegaconf import DictConfig, OmegaConf
 
 
 @dataclass
-class SelectorConfig:
-    """Which :data:`wam_tts.SELECTORS` entry picks among the N branches."""
-
-    name: str = "consensus"
-
-
-@dataclass
 class PolicyConfig:
     """A world action model from :data:`eval.policies.POLICIES`, built per task."""
 
@@ -49,6 +42,19 @@ class EnvConfig:
 
 
 @dataclass
+class ConsistencyConfig:
+    """How a predicted future is compared with what happened (and with the other branches).
+
+    The selectors' scores use it too: consensus is the consistency with the mean future.
+    """
+
+    #: Distance between futures (wam_tts.DISTANCES: mse, l1, cosine).
+    distance: str = "mse"
+    #: Scale in consistency = exp(-d / sigma).
+    sigma: float = 1.0
+
+
+@dataclass
 class ShardConfig:
     """Run every ``count``-th (task, trial) pair starting at ``index``."""
 
@@ -60,7 +66,9 @@ class ShardConfig:
 class EvalConfig:
     """One evaluation run: a selector over a policy on a list of tasks."""
 
-    selector: SelectorConfig = field(default_factory=SelectorConfig)
+    #: ``{name: <wam_tts.SELECTORS entry>, ...its own options}``, passed to the selector as is
+    #: (``conf/selector/<name>.yaml`` lists each selector's options with their defaults).
+    selector: dict[str, Any] = field(default_factory=lambda: {"name": "consensus"})
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     env: EnvConfig = field(default_factory=EnvConfig)
     #: Branches sampled per decision.
@@ -68,10 +76,7 @@ class EvalConfig:
     #: Trials per task (trial i of a task always gets the same seed).
     trials: int = 20
     seed: int = 0
-    #: Distance between predicted and real futures (wam_tts.DISTANCES).
-    distance: str = "mse"
-    sigma: float = 1.0
-    tau: float = 1.0
+    consistency: ConsistencyConfig = field(default_factory=ConsistencyConfig)
     #: Actions executed from each chunk before replanning; None executes the whole chunk.
     execute: int | None = None
     shard: ShardConfig = field(default_factory=ShardConfig)
@@ -94,18 +99,21 @@ class EvalConfig:
 
 #: Fields that change what a trial does; everything else (trials, shard, retries, ...)
 #: may differ between the invocations that fill one run directory.
-RESULT_FIELDS = ("selector", "policy", "env", "n", "seed", "distance", "sigma", "tau", "execute")
+#: The selector node counts whole, so every option of every selector is part of a run's identity.
+RESULT_FIELDS = ("selector", "policy", "env", "n", "seed", "consistency", "execute")
 
 
 def register_configs() -> None:
     """Register the schema as ``eval_schema`` (``conf/config.yaml`` builds on it).
 
     The free-form ``options`` of policy and env accept any keys
-    (``policy.options={checkpoint:...}``); everything else is strict.
+    (``policy.options={checkpoint:...}``), and so does the selector node, whose keys the
+    selector itself checks (:func:`wam_tts.selectors.option_problems`) before anything is
+    built; everything else is strict.
     """
     schema = OmegaConf.structured(EvalConfig)
-    for options in (schema.policy.options, schema.env.options):
-        OmegaConf.set_struct(options, False)
+    for open_node in (schema.selector, schema.policy.options, schema.env.options):
+        OmegaConf.set_struct(open_node, False)
     ConfigStore.instance().store(name="eval_schema", node=schema)
 
 
@@ -132,10 +140,14 @@ def fingerprint(cfg: DictConfig | dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+#: The selector node of the N = 1 baseline; it replaces a run's whole selector node.
+BASELINE_SELECTOR = {"name": "vanilla"}
+
+
 def baseline_config(cfg: DictConfig | dict) -> dict:
-    """``cfg`` as the N = 1 baseline run: the vanilla selector with one branch."""
+    """``cfg`` as its N = 1 baseline run: the whole selector node replaced, one branch."""
     data = to_dict(cfg)
-    data["selector"] = {**data["selector"], "name": "vanilla"}
+    data["selector"] = dict(BASELINE_SELECTOR)
     data["n"] = 1
     return data
 

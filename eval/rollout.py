@@ -10,7 +10,6 @@ If the episode ends first, its distance and consistency stay NaN.
 from __future__ import annotations
 
 import math
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -19,7 +18,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from wam_tts import BranchError, Decision, ExploringSelector, Selector
+from wam_tts import BranchError, Decision, Selector
+from wam_tts.episode import EpisodeListener, run_episode
 from wam_tts.scores import consistency, latent_change
 
 NAN = float("nan")
@@ -58,7 +58,7 @@ class PendingFutures:
 
 
 @dataclass
-class Rollout:
+class Rollout(EpisodeListener):
     """Runs one episode of ``selector`` on ``env`` and keeps one row per decision.
 
     ``rows`` and ``t`` stay readable after an exception, so a crashed trial still
@@ -74,38 +74,31 @@ class Rollout:
     t: int = 0
     success: bool = False
     _encoded: tuple[int, Tensor, Tensor] | None = field(default=None, repr=False)
+    _pending: PendingFutures = field(default_factory=PendingFutures, repr=False)
 
     def run(self, seed: int, env_seed: int | None = None) -> None:
         """Reset selector (``seed``) and env (``env_seed``, default ``seed``); step until
         success or ``max_steps``."""
-        policy = self.selector.policy
-        self.selector.reset(seed=seed)
-        if isinstance(self.selector, ExploringSelector):
-            self.selector.bind(self.env)
-        obs = self.env.reset(seed if env_seed is None else env_seed)
         self.t, self.success, self.rows, self._encoded = 0, False, [], None
-        pending = PendingFutures()
-        self._see(obs, pending)
-        while self.t < self.max_steps and not self.success:
-            decision = self.selector.act(obs)
-            encoded, latent = self._encode(obs)
-            row = self._decision_row(decision, encoded)
-            self.rows.append(row)
-            pending.add(self.t + policy.future_horizon, _Waiting(row, decision.future, latent, decision))
-            self._score_due(obs, pending)  # a horizon of 0 refers to the current observation
-            chunk = decision.actions.detach().cpu().double().numpy()  # any float dtype, bfloat16 too
-            if self.execute is not None:
-                chunk = chunk[: self.execute]
-            for action in chunk:
-                start = time.perf_counter()
-                obs = self.env.step(action)
-                self.success = bool(self.env.success())
-                row["env_s"] += time.perf_counter() - start
-                policy.on_step(obs)  # streaming models (LingBot-VA) feed back what happened
-                self.t += 1
-                self._see(obs, pending)
-                if self.success or self.t >= self.max_steps:
-                    break
+        self._pending = PendingFutures()
+        result = run_episode(self.selector, self.env, seed, self.max_steps, execute=self.execute,
+                             env_seed=env_seed, listener=self)
+        self.success = result.success
+
+    def on_reset(self, obs: Any) -> None:
+        self._see(obs)
+
+    def on_decision(self, t: int, obs: Any, decision: Decision) -> None:
+        encoded, latent = self._encode(obs)
+        row = self._decision_row(decision, encoded)
+        self.rows.append(row)
+        self._pending.add(self.t + self.selector.policy.future_horizon, _Waiting(row, decision.future, latent, decision))
+        self._score_due(obs)  # a horizon of 0 refers to the current observation
+
+    def on_step(self, t: int, obs: Any, env_s: float) -> None:
+        self.rows[-1]["env_s"] += env_s
+        self.t = t
+        self._see(obs)
 
     def _encode(self, obs: Any) -> tuple[Tensor, Tensor]:
         """The observation at step ``t`` in the futures' space and as a latent, encoded once:
@@ -117,14 +110,14 @@ class Rollout:
             self._encoded = (self.t, encoded, latent)
         return self._encoded[1], self._encoded[2]
 
-    def _see(self, obs: Any, pending: PendingFutures) -> None:
+    def _see(self, obs: Any) -> None:
         """A new observation: pass it to the sink and score the predictions due now."""
         if self.sink is not None:
             self.sink.observe(self.t, obs)
-        self._score_due(obs, pending)
+        self._score_due(obs)
 
-    def _score_due(self, obs: Any, pending: PendingFutures) -> None:
-        due = pending.pop(self.t)
+    def _score_due(self, obs: Any) -> None:
+        due = self._pending.pop(self.t)
         if not due:
             return
         encoded, latent = self._encode(obs)

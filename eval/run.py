@@ -2,6 +2,7 @@
 
     python -m eval.run                                   # the main job (conf/config.yaml)
     python -m eval.run selector=value n=4 trials=50 env.tasks=[Lift,Stack]
+    python -m eval.run selector=weighted selector.tau=0.5 consistency.sigma=0.1
     python -m eval.run -m selector=vanilla,consensus n=1,8 hydra/launcher=parallel
 
 Every finished trial is committed to ``runs/<name>/<overrides>/`` at once; running the
@@ -26,6 +27,7 @@ from eval.config import fingerprint, register_configs, result_key, run_id, to_di
 from eval.results import RunStore, load_run
 from eval.summary import format_table, summarize
 from eval.trials import make_runner, plan_trials
+from wam_tts import SELECTORS
 
 log = logging.getLogger("eval.run")
 
@@ -38,8 +40,10 @@ CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 def run_job(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> float | None:
     """Run (or resume) the trials of ``cfg`` into ``run_dir``; return the success rate."""
     torch.set_num_threads(cfg.threads)
-    if multirun and cfg.selector.name == "vanilla" and cfg.n != 1:
-        log.warning("skipped: the vanilla selector draws one branch, so n=%d is the n=1 run", cfg.n)
+    fixed_n = SELECTORS.get(cfg.selector.name).fixed_n if cfg.selector.name in SELECTORS else None
+    if multirun and fixed_n is not None and cfg.n != fixed_n:
+        log.warning("skipped: the %s selector draws %d branch(es), so n=%d is the n=%d run",
+                    cfg.selector.name, fixed_n, cfg.n, fixed_n)
         return None
     check_config(cfg)
     store = RunStore(run_dir)

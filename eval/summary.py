@@ -23,7 +23,7 @@ from eval.config import fingerprint
 from eval.results import load_run
 from wam_tts.diagnostics import wilson_interval
 
-SELECTOR_ORDER = ["vanilla", "value", "exploring", "consensus", "weighted"]
+SELECTOR_ORDER = ["vanilla", "value", "exploring", "consensus", "weighted", "mean"]
 #: The task label of rows pooled over a run's tasks.
 ALL_TASKS = "(all tasks)"
 
@@ -47,6 +47,7 @@ def summarize(episodes: pd.DataFrame, steps: pd.DataFrame | None = None) -> pd.D
         for run, task in zip(table["run_id"], table["task"], strict=True)
     ]
     table["delta_pp"] = 100 * (table["success_rate"] - table["baseline_rate"])
+    table["is_baseline"] = [baselines.get(run) == run for run in table["run_id"]]
     order = {name: i for i, name in enumerate(SELECTOR_ORDER)}
     table["_sel"] = table["selector"].map(lambda s: order.get(s, len(order)))
     table["_all"] = table["task"] == ALL_TASKS
@@ -101,7 +102,7 @@ def format_table(table: pd.DataFrame) -> str:
               f" {'success %':>9} {'95% CI':>15} {'Δ vs N=1':>9} {'consist.':>8} {'ms/dec':>7}")
     lines += [header, "-" * len(header)]
     for r in table.to_dict("records"):
-        delta = "" if math.isnan(r["delta_pp"]) or (r["selector"] == "vanilla" and r["n"] == 1) else f"{r['delta_pp']:+.1f}"
+        delta = "" if math.isnan(r["delta_pp"]) or r["is_baseline"] else f"{r['delta_pp']:+.1f}"
         ms = r.get("select_ms", math.nan)
         lines.append(
             f"{r['policy']:<16} {r['env']:<10} {r['task']:<14} {r['selector']:<10} {r['n']:>3} {r['trials']:>6} "

@@ -2,13 +2,17 @@
 
 Wrap any :class:`WorldActionModel` in a selector and act::
 
-    from wam_tts import ConsensusSelector
+    from wam_tts import ConsensusSelector, run_episode
     selector = ConsensusSelector(policy, n=8)
-    decision = selector.act(obs)
+    selector.reset(seed=0, env=env)
+    decision = selector.act(obs)            # then execute decision.actions, calling
+    selector.observe(obs)                   # selector.observe after every action
+    result = run_episode(selector, env, seed=0, max_steps=200)   # or the whole loop at once
 """
 
 from wam_tts.action_space import ACTION_SPACES, ActionSpace
 from wam_tts.branches import BranchError, Branches
+from wam_tts.episode import EpisodeListener, EpisodeResult, execute_chunk, run_episode
 from wam_tts.policy import Observation, WorldActionModel
 from wam_tts.registry import Registry, UnknownNameError
 from wam_tts.scores import DISTANCES, consensus_scores, consistency, latent_change
@@ -18,11 +22,13 @@ from wam_tts.selectors import (
     ConsensusSelector,
     Decision,
     ExploringSelector,
+    MeanSelector,
     Selector,
     ValueSelector,
     VanillaSelector,
     WeightedSelector,
     make_selector,
+    register_selector,
 )
 from wam_tts.simulator import Simulator, SimulatorUnsupportedError, require_simulator
 
@@ -36,7 +42,10 @@ __all__ = [
     "ConsensusSelector",
     "DISTANCES",
     "Decision",
+    "EpisodeListener",
+    "EpisodeResult",
     "ExploringSelector",
+    "MeanSelector",
     "Observation",
     "Registry",
     "SELECTORS",
@@ -52,7 +61,10 @@ __all__ = [
     "consensus_scores",
     "consistency",
     "derive_seed",
+    "execute_chunk",
     "latent_change",
     "make_selector",
+    "register_selector",
     "require_simulator",
+    "run_episode",
 ]

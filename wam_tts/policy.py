@@ -27,6 +27,16 @@ class WorldActionModel(ABC):
     future_horizon: int = 1
     #: Whether ``sample`` fills ``Branches.values``.
     has_value_head: bool = False
+    #: Whether :meth:`on_step` uses the executed observations (a KV cache fed with real
+    #: frames, as LingBot-VA's): loops then fetch and pass every observation. A subclass that
+    #: overrides ``on_step`` and does not set it gets True.
+    streams_observations: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = any("streams_observations" in k.__dict__ for k in cls.__mro__ if k is not WorldActionModel)
+        if "on_step" in cls.__dict__ and not declared:
+            cls.streams_observations = True
 
     @abstractmethod
     def sample(self, obs: Observation, n: int, seed: int) -> Branches:

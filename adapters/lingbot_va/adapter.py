@@ -88,6 +88,7 @@ class LingBotVAWAM(WorldActionModel):
     """
 
     has_value_head = False
+    streams_observations = True
 
     def __init__(
         self,

@@ -9,7 +9,8 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from wam_tts import VanillaSelector, WorldActionModel
+from wam_tts import Decision, EpisodeListener, VanillaSelector, WorldActionModel
+from wam_tts import run_episode as run_selector_episode
 
 
 class Env(Protocol):
@@ -38,6 +39,19 @@ class Episode:
     futures: list[torch.Tensor] = field(default_factory=list)
 
 
+class _Recorder(EpisodeListener):
+    """Keeps each decision's step, state, chunk and predicted future in ``episode``."""
+
+    def __init__(self, episode: Episode) -> None:
+        self.episode = episode
+
+    def on_decision(self, t: int, obs: dict[str, np.ndarray], decision: Decision) -> None:
+        self.episode.decision_steps.append(t)
+        self.episode.states.append(np.asarray(obs["state"], dtype=np.float32).copy())
+        self.episode.actions.append(decision.actions.clone())
+        self.episode.futures.append(decision.future.clone())
+
+
 def run_episode(policy: WorldActionModel, env: Env, seed: int, execute: int | None = None,
                 record: bool = False) -> Episode:
     """Act with one branch per decision until success or ``env.max_steps``.
@@ -46,29 +60,12 @@ def run_episode(policy: WorldActionModel, env: Env, seed: int, execute: int | No
     future horizon), checking success after every step, as the RoboCasa protocol does.
     Decision seeds come from :class:`wam_tts.VanillaSelector` seeded with ``seed``.
     """
-    execute = execute or policy.future_horizon
-    selector = VanillaSelector(policy)
-    selector.reset(seed=seed)
-    start = time.perf_counter()
-    obs = env.reset(seed)
     episode = Episode(seed, False, 0, 0.0)
-    t = 0
-    while t < env.max_steps and not episode.success:
-        decision = selector.act(obs)
-        if record:
-            episode.decision_steps.append(t)
-            episode.states.append(np.asarray(obs["state"], dtype=np.float32).copy())
-            episode.actions.append(decision.actions.clone())
-            episode.futures.append(decision.future.clone())
-        for action in decision.actions[:execute].numpy():
-            obs = env.step(action)
-            t += 1
-            if env.success():
-                episode.success = True
-                break
-            if t >= env.max_steps:
-                break
-    episode.length, episode.wall_s = t, time.perf_counter() - start
+    start = time.perf_counter()
+    result = run_selector_episode(VanillaSelector(policy), env, seed, env.max_steps,
+                                  execute=execute or policy.future_horizon,
+                                  listener=_Recorder(episode) if record else None)
+    episode.success, episode.length, episode.wall_s = result.success, result.steps, time.perf_counter() - start
     return episode
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from wam_tts import ExploringSelector, WorldActionModel
+from wam_tts import ExploringSelector, WorldActionModel, execute_chunk
 
 
 class TimedSimulator:
@@ -65,11 +65,10 @@ class ExploringCost:
 def measure_exploring(env: Any, policy: WorldActionModel, n: int, decisions: int, seed: int = 0) -> ExploringCost:
     """Run ``decisions`` exploring decisions along one episode of ``env`` and split their cost."""
     sim = TimedSimulator(env)
-    selector = ExploringSelector(policy, n=n, simulator=sim)
-    selector.reset(seed=seed)
-    obs = env.reset(seed)
+    selector = ExploringSelector(policy, n=n)
+    selector.reset(seed=seed, env=sim)
+    obs, t = env.reset(seed), 0
     for _ in range(decisions):
-        decision = selector.act(obs)
-        obs = env.execute(decision.actions.detach().cpu().numpy().astype(np.float64))
+        obs, t, _ = execute_chunk(selector, env, selector.act(obs), t, max_steps=10**9)
     return ExploringCost(n, policy.future_horizon, decisions, sim.save_restore_s / sim.branches,
                          sim.execute_s / sim.branches)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from eval.bench.selection import SELECTORS, PresampledPolicy
+from eval.bench.selection import BENCHED_SELECTORS, PresampledPolicy
 from eval.bench.timing import interleaved_medians
-from wam_tts import WorldActionModel, make_selector
+from wam_tts import SELECTORS, WorldActionModel, make_selector
 
 FAMILIES = ("joint", "inverse")
 
@@ -89,8 +89,8 @@ def measure_queries(loaded: LoadedPolicy, obs: dict[str, np.ndarray], ns: tuple[
     for n in ns:
         branches = policy.sample(obs, n, 0)
         presampled = PresampledPolicy(branches, future_horizon=policy.future_horizon)
-        selectors = {name: make_selector(name, presampled, n=n) for name in SELECTORS
-                     if name != "value" or policy.has_value_head}
+        selectors = {name: make_selector(name, presampled, n=n) for name in BENCHED_SELECTORS
+                     if policy.has_value_head or not SELECTORS.get(name).needs_value_head}
 
         def sequential(n: int = n) -> None:
             for i in range(n):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from eval.bench.exploring import ExploringCost
 from eval.bench.harness import HarnessCost
 from eval.bench.reference import ActProfile, QueryTiming
-from eval.bench.selection import SELECTORS, ScoringTime
+from eval.bench.selection import BENCHED_SELECTORS, ScoringTime
 
 #: Targets of the benchmark issue.
 SCORING_FRACTION = 0.01  # consensus scoring / one query of the model it serves
@@ -135,12 +135,12 @@ def _queries(r: BenchResults) -> list[str]:
         "back), against one batched query of the same model at the same N. Milliseconds (median), and "
         "the fraction of the query.",
         "",
-        "| family | N | query ms | " + " | ".join(f"{s} ms (% of query)" for s in SELECTORS) + " |",
-        "|---|---|---|" + "---|" * len(SELECTORS),
+        "| family | N | query ms | " + " | ".join(f"{s} ms (% of query)" for s in BENCHED_SELECTORS) + " |",
+        "|---|---|---|" + "---|" * len(BENCHED_SELECTORS),
     ]
     for q in r.queries:
         cells = [f"{_num(q.scoring_s[s])} ({_pct(q.scoring_s[s] / q.batched_s)})" if s in q.scoring_s else "n/a"
-                 for s in SELECTORS]
+                 for s in BENCHED_SELECTORS]
         lines.append(f"| {q.family} | {q.n} | {_num(q.batched_s)} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
@@ -162,13 +162,13 @@ def _latents(title: str, rows: list) -> list[str]:
         return []
     lines = [title, "",
              "`selector.act` on synthetic latents of the models' shapes per branch. Milliseconds (median).", "",
-             "| latents | N | " + " | ".join(f"{s} ms" for s in SELECTORS) + " |",
-             "|---|---|" + "---|" * len(SELECTORS)]
+             "| latents | N | " + " | ".join(f"{s} ms" for s in BENCHED_SELECTORS) + " |",
+             "|---|---|" + "---|" * len(BENCHED_SELECTORS)]
     table: dict[tuple[str, int], dict[str, float]] = {}
     for s in rows:
         table.setdefault((s.family, s.n), {})[s.selector] = s.seconds
     for (family, n), by in table.items():
-        lines.append(f"| {family} | {n} | " + " | ".join(_num(by[s]) if s in by else "n/a" for s in SELECTORS) + " |")
+        lines.append(f"| {family} | {n} | " + " | ".join(_num(by[s]) if s in by else "n/a" for s in BENCHED_SELECTORS) + " |")
     return [*lines, ""]
 
 

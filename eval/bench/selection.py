@@ -16,7 +16,7 @@ FUTURE_SHAPES = {
 }
 #: Action chunk per family: (H, A).
 CHUNKS = {"Cosmos (16x3x28x28)": (32, 7), "LingBot (48x2x24x20)": (32, 16)}
-SELECTORS = ("value", "consensus", "weighted")
+BENCHED_SELECTORS = ("value", "consensus", "weighted")
 
 
 class PresampledPolicy(WorldActionModel):
@@ -55,10 +55,10 @@ def measure_scoring(ns: tuple[int, ...] = (1, 2, 4, 8, 16, 32), device: str = "c
                 values=torch.rand(n, device=device),
             )
             policy = PresampledPolicy(branches)
-            selectors = {name: make_selector(name, policy, n=n) for name in SELECTORS}
+            selectors = {name: make_selector(name, policy, n=n) for name in BENCHED_SELECTORS}
             medians = interleaved_medians({name: (lambda s=s: s.act(None)) for name, s in selectors.items()},
                                           repeats=repeats)
-            rows += [ScoringTime(family, name, n, medians[name]) for name in SELECTORS]
+            rows += [ScoringTime(family, name, n, medians[name]) for name in BENCHED_SELECTORS]
     return rows
 
 

@@ -3,11 +3,12 @@ a wam-tts selector.
 
 ``get_model(usr_args)`` builds the policy named ``wam_policy`` (any entry of
 :data:`eval.policies.POLICIES`, e.g. ``lingbot_va``) and wraps it in ``selector`` with
-``n`` branches. Each ``eval`` call is one decision: the selector samples N branches for
-the current observation, picks one, and its first ``execute`` actions (all if null) are
-executed with ``take_action(a, action_type='ee')`` after composing them onto the
-episode's initial end-effector pose, as LingBot-VA's client does. A policy that
-streams observations (overrides ``on_step``, as LingBot-VA does) gets the observation
+``n`` branches and the options in ``selector_options``. Each ``eval`` call is one decision:
+the selector samples N branches for the current observation, picks one, and its first
+``execute`` actions (all if null) run through the shared chunk loop
+(:func:`wam_tts.execute_chunk`) with ``take_action(a, action_type='ee')`` after composing
+them onto the episode's initial end-effector pose, as LingBot-VA's client does. A policy
+that streams observations (``streams_observations``, as LingBot-VA) gets the observation
 after every executed action, as the harness gives it.
 """
 
@@ -19,15 +20,17 @@ from typing import Any
 
 import numpy as np
 
+from eval.build import build_selector, selector_options
 from eval.envs.robotwin_env import NO_STATE_API, absolute_ee_action, endpose_vector, robotwin_obs
 from eval.policies import make_policy
-from wam_tts import Selector, SimulatorUnsupportedError, WorldActionModel, derive_seed, make_selector
+from wam_tts import SELECTORS, Selector, SimulatorUnsupportedError, derive_seed, execute_chunk
 from wam_tts.policy import Observation
+from wam_tts.selectors import option_problems
 
 __all__ = ["encode_obs", "eval", "get_model", "reset_model"]
 
-#: Selector options taken from usr_args when present (the rest keep the selector's defaults).
-_SELECTOR_OPTIONS = ("distance", "sigma", "tau", "action_space")
+#: RoboTwin's end-effector layout, given to selectors that average actions unless set.
+ACTION_SPACE = "robotwin_ee"
 
 
 @dataclass
@@ -50,6 +53,24 @@ class SelectorModel:
         self.decisions = []
 
 
+@dataclass
+class RoboTwinSteps:
+    """RoboTwin's ``TASK_ENV`` as the chunk loop's env: relative EE actions, its success flag,
+    and observations fetched only when the selector's policy streams them."""
+
+    task_env: Any
+    model: SelectorModel
+
+    def step(self, action: np.ndarray) -> Observation | None:
+        self.task_env.take_action(absolute_ee_action(action, self.model.initial_pose), action_type="ee")
+        if not self.model.selector.wants_observations:
+            return None
+        return encode_obs(self.task_env.get_obs(), self.model.instruction)
+
+    def success(self) -> bool:
+        return bool(self.task_env.eval_success)
+
+
 def encode_obs(observation: dict[str, Any], instruction: str = "") -> Observation:
     """A RoboTwin ``get_obs()`` dict as the wam-tts observation the robotwin backend gives."""
     return robotwin_obs(observation, instruction)
@@ -59,22 +80,25 @@ def get_model(usr_args: dict[str, Any]) -> SelectorModel:
     """Build the selector from deploy_policy.yml (and eval.sh's overrides)."""
     for module in usr_args.get("plugins") or []:
         importlib.import_module(module)
-    name = usr_args.get("selector", "consensus")
-    if name == "exploring":
+    node = {"name": usr_args.get("selector", "consensus"), **dict(usr_args.get("selector_options") or {})}
+    cls = SELECTORS.get(node["name"])
+    if cls.needs_simulator:
         raise SimulatorUnsupportedError(
-            f"the exploring selector cannot run in RoboTwin's eval script: {NO_STATE_API}. "
+            f"the {cls.name} selector cannot run in RoboTwin's eval script: {NO_STATE_API}. "
             "Use consensus, value or weighted."
         )
+    if "action_space" in cls.option_names():
+        node.setdefault("action_space", ACTION_SPACE)
+    problems = option_problems(cls.name, selector_options(node))
+    if problems:
+        raise ValueError("deploy_policy.yml selector_options: " + "; ".join(problems))
     if not usr_args.get("wam_policy"):
         raise ValueError("deploy_policy.yml must name wam_policy (e.g. lingbot_va)")
     policy = make_policy(usr_args["wam_policy"], usr_args["task_name"], **dict(usr_args.get("wam_policy_options") or {}))
-    options = {k: usr_args[k] for k in _SELECTOR_OPTIONS if usr_args.get(k) is not None}
-    if name != "weighted":
-        options.pop("tau", None)
-        options.pop("action_space", None)
-    n = int(usr_args.get("n", 1 if name == "vanilla" else 8))
+    n = int(usr_args.get("n") or cls.fixed_n or 8)
     seed = int(usr_args.get("selector_seed") or 0)
-    selector = make_selector(name, policy, n=n, seed=seed, **options)
+    consistency = {"distance": usr_args.get("distance") or "mse", "sigma": float(usr_args.get("sigma") or 1.0)}
+    selector = build_selector(node, policy, n=n, seed=seed, consistency=consistency)
     execute = usr_args.get("execute")
     return SelectorModel(selector=selector, execute=None if execute is None else int(execute), seed=seed)
 
@@ -86,15 +110,8 @@ def eval(TASK_ENV: Any, model: SelectorModel, observation: dict[str, Any]) -> No
         model.instruction = str(TASK_ENV.get_instruction() or "")
     decision = model.selector.act(encode_obs(observation, model.instruction))
     model.decisions.append(decision.index)
-    chunk = decision.actions.detach().cpu().numpy().astype(np.float64)[: model.execute]
-    policy = model.selector.policy
-    streams = type(policy).on_step is not WorldActionModel.on_step  # e.g. LingBot-VA's KV cache
-    for action in chunk:
-        TASK_ENV.take_action(absolute_ee_action(action, model.initial_pose), action_type="ee")
-        if TASK_ENV.eval_success or TASK_ENV.take_action_cnt >= TASK_ENV.step_lim:
-            break
-        if streams:
-            policy.on_step(encode_obs(TASK_ENV.get_obs(), model.instruction))
+    execute_chunk(model.selector, RoboTwinSteps(TASK_ENV, model), decision, t=int(TASK_ENV.take_action_cnt),
+                  max_steps=int(TASK_ENV.step_lim), execute=model.execute)
 
 
 def reset_model(model: SelectorModel) -> None:

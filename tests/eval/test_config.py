@@ -24,7 +24,7 @@ def test_main_job_defaults():
     [
         ("sleector=value", ConfigCompositionException, "sleector"),
         ("n=many", ConfigCompositionException, "n"),
-        ("sigma=wide", ConfigCompositionException, "sigma"),
+        ("consistency.sigma=wide", ConfigCompositionException, "sigma"),
         ("env.taks=[Lift]", ConfigCompositionException, "taks"),
         ("selector=greedy", ConfigCompositionException, "Available options"),
         ("policy=cosmos", ConfigCompositionException, "policy"),
@@ -39,14 +39,14 @@ def test_typos_fail_when_the_config_is_composed(override, error, message):
     ("overrides", "message"),
     [
         (["n=0"], "n must be >= 1"),
-        (["sigma=0"], "sigma must be > 0"),
-        (["tau=-1"], "tau must be > 0"),
+        (["consistency.sigma=0"], "sigma must be > 0"),
+        (["selector=weighted", "selector.tau=-1"], "tau must be > 0"),
         (["execute=0"], "execute must be >= 1"),
         (["env.tasks=[reach,jump]"], r"unknown toy task\(s\) \['jump'\]"),
         (["env.tasks=[]"], "env.tasks is empty"),
         (["policy.name=tyo"], "Did you mean 'toy'"),
         (["env.backend=toys"], "unknown env backend 'toys'"),
-        (["distance=l3"], "unknown distance 'l3'"),
+        (["consistency.distance=l3"], "unknown distance 'l3'"),
         (["selector=vanilla", "n=4"], "vanilla selector draws exactly one branch"),
         (["selector=exploring", "env.backend=toy_nostate"], "needs an env with state save/restore"),
         (["env.action_space='xyz, spin'"], "unknown action component"),
@@ -60,7 +60,7 @@ def test_semantic_errors_are_listed_before_anything_is_built(overrides, message)
 
 def test_all_problems_are_reported_at_once():
     with pytest.raises(ConfigError) as info:
-        check_config(compose_config([*TOY, "n=0", "sigma=0", "selector.name=fancy"]))
+        check_config(compose_config([*TOY, "n=0", "consistency.sigma=0", "selector.name=fancy"]))
     text = str(info.value)
     assert "n must be" in text and "sigma must be" in text and "unknown selector 'fancy'" in text
 
@@ -85,7 +85,7 @@ def test_unknown_policy_option_is_a_clear_error():
 def test_fingerprint_ignores_what_does_not_change_trials():
     base = compose_config(TOY)
     same = compose_config([*TOY, "trials=99", "env.tasks=[reach]", "shard.count=3", "retries=2", "name=x"])
-    other = compose_config([*TOY, "sigma=0.5"])
+    other = compose_config([*TOY, "consistency.sigma=0.5"])
     assert fingerprint(base) == fingerprint(same) and run_id(base) == run_id(same)
     assert fingerprint(base) != fingerprint(other)
     assert "tasks" not in result_key(base)["env"]

@@ -127,7 +127,7 @@ def test_no_state_api_is_said_clearly(fake_robotwin) -> None:
     env = _env()
     assert not env.supports_state and not hasattr(env, "get_state")
     with pytest.raises(SimulatorUnsupportedError, match="RoboTwin 2.0 has no API to save and restore"):
-        ExploringSelector(_RelativeWAM(), n=2).bind(env)
+        ExploringSelector(_RelativeWAM(), n=2).reset(seed=0, env=env)
 
 
 def test_bad_input_is_named(fake_robotwin, monkeypatch) -> None:
