@@ -22,7 +22,7 @@ POLICIES: Registry[PolicyFactory] = Registry("policy")
 
 
 def _reference(family: str) -> PolicyFactory:
-    def build(task: str, rung: int | None = None, checkpoint: str | None = None) -> WorldActionModel:
+    def build(task: str, rung: int | str | None = None, checkpoint: str | None = None) -> WorldActionModel:
         from adapters.reference import load_policy, load_reference_policy
 
         if checkpoint is not None:
@@ -32,7 +32,7 @@ def _reference(family: str) -> PolicyFactory:
         return load_reference_policy(family, task, rung)
 
     build.__doc__ = (f"The shipped reference {family} WAM for ``task``; ``rung``: a rung of the "
-                     "branch-fidelity ladder; ``checkpoint``: any checkpoint file.")
+                     "branch-fidelity ladder or 'original'; ``checkpoint``: any checkpoint file.")
     return build
 
 

@@ -18,19 +18,31 @@ from adapters.reference.wam import InverseDynamicsWAM, JointPredictionWAM, Refer
 
 CHECKPOINT_DIR = Path(__file__).parent / "checkpoints"
 
+#: (family, task) → the ladder rung loaded by default (MODEL_CARD.md, "Branch-fidelity
+#: ladder"): the rung with high branch fidelity whose vanilla success lies in 30-85 %.
+#: Pairs not listed load the original ``<family>_<task>.pt`` (also ``rung="original"``).
+DEFAULT_RUNGS: dict[tuple[str, str], int] = {("joint", "Lift"): 1, ("joint", "Door"): 1, ("joint", "Stack"): 1}
+ORIGINAL = "original"
 
-def checkpoint_path(family: str, task: str, rung: int | None = None) -> Path:
-    """Where the shipped checkpoint of ``family`` on ``task`` lives; with ``rung``, that
-    rung of the branch-fidelity ladder (``<family>_<task>_v<rung>.pt``, MODEL_CARD.md)."""
+
+def checkpoint_path(family: str, task: str, rung: int | str | None = None) -> Path:
+    """Where the shipped checkpoint of ``family`` on ``task`` lives: ``rung`` None is the
+    default (:data:`DEFAULT_RUNGS`), an integer that rung of the branch-fidelity ladder
+    (``<family>_<task>_v<rung>.pt``, MODEL_CARD.md), ``"original"`` ``<family>_<task>.pt``."""
     FAMILIES.get(family)
-    suffix = "" if rung is None else f"_v{int(rung)}"
-    return CHECKPOINT_DIR / f"{family}_{task}{suffix}.pt"
+    if rung is None:
+        rung = DEFAULT_RUNGS.get((family, task), ORIGINAL)
+    if rung == ORIGINAL:
+        return CHECKPOINT_DIR / f"{family}_{task}.pt"
+    if isinstance(rung, bool) or not isinstance(rung, int):
+        raise ValueError(f"rung must be an integer ladder rung or {ORIGINAL!r}, got {rung!r}")
+    return CHECKPOINT_DIR / f"{family}_{task}_v{rung}.pt"
 
 
 def shipped_tasks(family: str) -> list[str]:
     """Tasks with a shipped (non-ladder) checkpoint for ``family``."""
     FAMILIES.get(family)
-    stems = (p.stem.split("_", 1)[1] for p in CHECKPOINT_DIR.glob(f"{family}_*.pt"))
+    stems = (p.stem.split("_", 1)[1] for p in CHECKPOINT_DIR.glob(f"{family}_*.pt"))  # Lift, not Lift_v1
     return sorted(s for s in stems if "_" not in s)
 
 
@@ -46,12 +58,12 @@ def load_policy(path: str | Path) -> ReferenceWAM:
     return FAMILIES.get(payload["family"]).wam(model)
 
 
-def load_reference_policy(family: str, task: str, rung: int | None = None) -> ReferenceWAM:
+def load_reference_policy(family: str, task: str, rung: int | str | None = None) -> ReferenceWAM:
     """The shipped ``family`` ("joint" or "inverse") policy for ``task`` (e.g. "Lift");
-    ``rung`` picks a rung of the branch-fidelity ladder instead."""
+    ``rung`` as in :func:`checkpoint_path`."""
     path = checkpoint_path(family, task, rung)
     if not path.is_file():
-        if rung is not None:
+        if isinstance(rung, int):
             raise FileNotFoundError(
                 f"no rung {rung} of the {family} ladder for task {task!r}; shipped rungs: "
                 f"{shipped_rungs(family, task) or 'none'}. Train it with `python -m "
@@ -67,6 +79,8 @@ def load_reference_policy(family: str, task: str, rung: int | None = None) -> Re
 
 __all__ = [
     "CHECKPOINT_DIR",
+    "DEFAULT_RUNGS",
+    "ORIGINAL",
     "FAMILIES",
     "InverseDynamicsWAM",
     "JointPredictionWAM",

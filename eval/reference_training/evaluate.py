@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--family", choices=FAMILIES.names())
     parser.add_argument("--task")
+    parser.add_argument("--rung", type=lambda v: int(v) if v.isdigit() else v,
+                        help="ladder rung, or 'original' (default: the shipped default)")
     parser.add_argument("--checkpoint", type=Path, help="instead of --family/--task")
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--first-seed", type=int, default=EVAL_SEED)
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.checkpoint is None and not (args.family and args.task):
         parser.error("give --checkpoint, or --family and --task")
-    path = args.checkpoint or checkpoint_path(args.family, args.task)
+    path = args.checkpoint or checkpoint_path(args.family, args.task, args.rung)
     result = evaluate(path, args.trials, args.first_seed)
     print(json.dumps(result, indent=1))
     if args.json:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from adapters.reference import checkpoint_path, save_checkpoint
+from adapters.reference import ORIGINAL, checkpoint_path, save_checkpoint
 from adapters.reference.dataset import ChunkData
 from adapters.reference.families import FAMILIES
 from adapters.reference.joint import JointFlowModel
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(Recipe) if getattr(args, f.name) is not None}
     base = recipe_for(args.family, args.task) if args.rung is None else ladder_recipe(args.family, args.task, args.rung)
     recipe = dataclasses.replace(base, **overrides)
-    out = args.out or checkpoint_path(args.family, args.task, args.rung)
+    out = args.out or checkpoint_path(args.family, args.task, ORIGINAL if args.rung is None else args.rung)
     meta = train(args.family, args.task, recipe, out, args.demo_cache)
     print(json.dumps({"checkpoint": str(out), **meta}, indent=1))
 

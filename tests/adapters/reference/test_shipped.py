@@ -17,7 +17,7 @@ def test_both_families_ship_the_expected_tasks():
 @pytest.mark.parametrize(("family", "task"), SHIPPED)
 def test_checkpoint_is_small_and_records_its_training(family, task):
     path = CHECKPOINT_DIR / f"{family}_{task}.pt"
-    assert path.stat().st_size < 5 * 2**20
+    assert path.stat().st_size < 2**20
     _, payload = load_checkpoint(path)
     assert (payload["family"], payload["task"]) == (family, task)
     meta = payload["meta"]
@@ -62,3 +62,14 @@ def test_ladder_rungs_are_listed_apart_from_the_shipped_tasks():
             assert (meta["branch_samples"] > 0) == (meta["recipe"]["branch_variety"] > 0)
     with pytest.raises(FileNotFoundError, match="no rung 9 of the joint ladder"):
         load_reference_policy("joint", "Lift", rung=9)
+    with pytest.raises(ValueError, match="rung must be"):
+        checkpoint_path("joint", "Lift", "v1")
+
+
+def test_the_default_is_the_chosen_rung_and_the_original_stays_loadable():
+    from adapters.reference import DEFAULT_RUNGS, checkpoint_path
+
+    assert checkpoint_path("joint", "Lift") == checkpoint_path("joint", "Lift", DEFAULT_RUNGS[("joint", "Lift")])
+    assert checkpoint_path("joint", "Lift", "original").name == "joint_Lift.pt"
+    assert checkpoint_path("inverse", "Lift").name == "inverse_Lift.pt"  # no ladder: the original
+    assert checkpoint_path("joint", "PickPlaceCan").name == "joint_PickPlaceCan.pt"
