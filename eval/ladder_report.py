@@ -43,6 +43,13 @@ def load_fidelity(folder: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+def of_rung(episodes: pd.DataFrame, rung: int) -> pd.DataFrame:
+    """The episodes whose run config names ``policy.options.rung == rung`` (a sweep over
+    ``policy.options.rung=0,1,...`` in one directory); all of them when none names one."""
+    rungs = episodes["config"].map(lambda c: json.loads(c)["policy"]["options"].get("rung"))
+    return episodes if rungs.isna().all() else episodes[rungs == rung]
+
+
 def rung_rows(rung: int, episodes: pd.DataFrame, fidelity: dict[str, dict[str, Any]], n: int) -> dict[str, Any]:
     """Vanilla success, fidelity and every selector's paired delta for one rung."""
     done = episodes[episodes["status"] != "error"]
@@ -137,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for rung, sweep, fid in args.rung:
         episodes, _ = load_run(sweep)
-        rows.append(rung_rows(int(rung), episodes, load_fidelity(Path(fid)), args.n))
+        rows.append(rung_rows(int(rung), of_rung(episodes, int(rung)), load_fidelity(Path(fid)), args.n))
     rows.sort(key=lambda r: r["rung"])
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "ladder.json").write_text(json.dumps(rows, indent=1))

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from eval.ladder_report import load_fidelity, markdown, plot, rung_rows
+from eval.ladder_report import load_fidelity, markdown, of_rung, plot, rung_rows
 
 
 def episodes(rates: dict[str, list[bool]]) -> pd.DataFrame:
@@ -14,6 +14,7 @@ def episodes(rates: dict[str, list[bool]]) -> pd.DataFrame:
         n = 1 if selector == "vanilla" else 8
         for seed, ok in enumerate(outcomes):
             rows.append({"selector": selector, "n": n, "task": "Lift", "seed": seed, "trial": seed,
+                         "config": json.dumps({"policy": {"options": {"rung": 1}}}),
                          "success": ok, "status": "success" if ok else "failure", "policy": "p", "env": "e"})
     return pd.DataFrame(rows)
 
@@ -26,7 +27,9 @@ def fidelity(r: float) -> dict:
 def test_deltas_are_paired_on_seeds_against_vanilla(tmp_path):
     vanilla = [True] * 10 + [False] * 10
     consensus = [True] * 10 + [True] * 6 + [False] * 4  # 6 more successes, none lost
-    row = rung_rows(1, episodes({"vanilla": vanilla, "consensus": consensus}), fidelity(0.4), n=8)
+    eps = episodes({"vanilla": vanilla, "consensus": consensus})
+    assert of_rung(eps, 0).empty and len(of_rung(eps, 1)) == 40
+    row = rung_rows(1, of_rung(eps, 1), fidelity(0.4), n=8)
     c = row["selectors"]["consensus"]["all"]
     assert c["paired"] and c["n_pairs"] == 20
     assert c["delta"] == pytest.approx(0.3) and (c["only_candidate"], c["only_reference"]) == (6, 0)
