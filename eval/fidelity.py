@@ -65,7 +65,8 @@ register_schema()
 
 def probe_states(policy: WorldActionModel, env: Any, states: int, n: int, probe: float, seed: int,
                  max_episodes: int = 1000) -> dict[str, np.ndarray]:
-    """Predicted futures, reached states, values ``[K, N(, D)]`` at ``states`` probed decisions."""
+    """Predicted futures, reached states, values ``[K, N(, D)]`` at ``states`` probed decisions,
+    and the outcomes of the vanilla episodes that ran to their end (success or budget)."""
     if not 0 < probe <= 1:
         raise ValueError(f"probe must lie in (0, 1], got {probe}")
     if states < 2 or n < 2:
@@ -73,7 +74,7 @@ def probe_states(policy: WorldActionModel, env: Any, states: int, n: int, probe:
     sim = require_simulator(env, "the branch-fidelity check")
     h = policy.future_horizon
     rng = np.random.default_rng(seed)
-    out: dict[str, list] = {"predicted": [], "reached": [], "values": [], "episode": [], "t": []}
+    out: dict[str, list] = {"predicted": [], "reached": [], "values": [], "episode": [], "t": [], "outcomes": []}
     for episode in range(max_episodes):
         if len(out["predicted"]) >= states:
             break
@@ -101,6 +102,8 @@ def probe_states(policy: WorldActionModel, env: Any, states: int, n: int, probe:
                 done = bool(env.success())
                 if done or t >= env.max_steps:
                     break
+        if done or t >= env.max_steps:  # a whole vanilla episode (probes restore the state)
+            out["outcomes"].append(done)
     if len(out["predicted"]) < states:
         raise RuntimeError(f"only {len(out['predicted'])} of {states} states probed in {max_episodes} episodes")
     has_values = all(v is not None for v in out["values"])
@@ -109,6 +112,8 @@ def probe_states(policy: WorldActionModel, env: Any, states: int, n: int, probe:
         "reached": np.stack(out["reached"]),
         "values": np.stack(out["values"]) if has_values else None,
         "episodes": len(set(out["episode"])),
+        "rollout_successes": int(sum(out["outcomes"])),
+        "rollout_episodes": len(out["outcomes"]),
     }
 
 
@@ -155,7 +160,9 @@ def check_task(cfg: DictConfig, task: str) -> dict[str, Any]:
     scores = {"consensus": np.stack([consensus_scores(torch.from_numpy(p)).numpy() for p in probed["predicted"]])}
     if probed["values"] is not None:
         scores["value"] = probed["values"]
-    summary: dict[str, Any] = {"task": task, "episodes": probed["episodes"], "floored_dims": floored}
+    summary: dict[str, Any] = {"task": task, "episodes": probed["episodes"], "floored_dims": floored,
+                               "vanilla_rollouts": {"successes": probed["rollout_successes"],
+                                                    "episodes": probed["rollout_episodes"]}}
     summary["model_space"] = branch_fidelity(probed["predicted"], probed["reached"], scores, None, names,
                                              cfg.bootstrap, cfg.seed).to_dict()
     if scale is not None:

@@ -16,6 +16,7 @@ def test_futures_that_are_the_truth_have_full_branch_fidelity():
     probed = probe_states(ToyPolicy(noise=0.2), ToyStateEnv("reach"), states=12, n=4, probe=1.0, seed=0)
     assert probed["predicted"].shape == probed["reached"].shape == (12, 4, 2)
     assert probed["values"].shape == (12, 4)
+    assert probed["rollout_episodes"] >= 1 and probed["rollout_successes"] == probed["rollout_episodes"]  # it reaches
     report = branch_fidelity(probed["predicted"], probed["reached"])
     assert report.branch_consistency.mean == pytest.approx(1.0, abs=1e-6)
     assert report.mean_closer.mean == 0.0
