@@ -108,8 +108,9 @@ def markdown(rows: list[dict[str, Any]], n: int) -> str:
 
 
 def plot(rows: list[dict[str, Any]], path: Path) -> None:
-    """Consensus (and the other selectors') gain against branch consistency."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
+    """Left: every selector's gain (pooled over tasks) against the rung's mean branch
+    consistency. Right: consensus' gain per (task, rung) against that task's fidelity."""
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     styles = {"consensus": ("o", "C0"), "weighted": ("s", "C1"), "mean": ("^", "C2"), "exploring": ("D", "C3"),
               "value": ("v", "C4")}
     for j, name in enumerate(styles):
@@ -129,8 +130,25 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     ax.axhline(0, color="k", lw=0.6)
     ax.set_xlabel("branch consistency r (fidelity check, mean over tasks)")
     ax.set_ylabel("success gain over vanilla N = 1 (paired 95 % CI)")
-    ax.set_title("When consensus helps: gain vs branch fidelity (this CPU)", fontsize=10)
+    ax.set_title("all tasks pooled", fontsize=10)
     ax.legend(fontsize=8)
+    tasks = sorted({t for r in rows for t in r["tasks"]})
+    for k, task in enumerate(tasks):
+        pts = [(r["branch_consistency_per_task"][task]["mean"], r["selectors"]["consensus"]["per_task"][task], r["rung"])
+               for r in rows if task in r["selectors"].get("consensus", {}).get("per_task", {})]
+        if not pts:
+            continue
+        x = np.array([p[0] for p in pts])
+        y = np.array([p[1]["delta"] for p in pts])
+        err = np.array([[p[1]["delta"] - p[1]["delta_low"], p[1]["delta_high"] - p[1]["delta"]] for p in pts]).T
+        ax2.errorbar(x, y, yerr=err, fmt="o-", color=f"C{k + 5}", capsize=3, label=task)
+        for xi, yi, p in zip(x, y, pts, strict=True):
+            ax2.annotate(f"v{p[2]}", (xi, yi), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    ax2.axhline(0, color="k", lw=0.6)
+    ax2.set_xlabel("branch consistency r of the task")
+    ax2.set_title("consensus, per task", fontsize=10)
+    ax2.legend(fontsize=8)
+    fig.suptitle("When consensus helps: gain vs branch fidelity (N = 8, this CPU)", fontsize=11)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
