@@ -8,11 +8,10 @@ LEROBOT_VENV := .venv-lerobot
 LEROBOT_STAMP := $(LEROBOT_VENV)/.installed
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export MUJOCO_GL ?= osmesa
-export PYOPENGL_PLATFORM ?= osmesa
+# MUJOCO_GL: eval/envs/rendering.py picks EGL on a GPU machine and OSMesa otherwise (set it to override)
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install install-lerobot test test-main test-lerobot test-fast demo report bench lint clean
+.PHONY: install install-lerobot test test-main test-lerobot test-fast demo report bench gpu-check lint mutate clean
 
 install: $(STAMP)
 
@@ -53,6 +52,19 @@ demo: install
 
 bench: install
 	$(PY) -m eval.bench
+	@# LingBot-VA's KV cache per N: measured on the tiny policy (.venv-lerobot), computed for the released model
+	@if [ -x $(LEROBOT_VENV)/bin/python ]; then $(LEROBOT_VENV)/bin/python -m adapters.lingbot_va.cache_size; \
+	else $(PY) -m adapters.lingbot_va.cache_size --no-tiny; fi
+
+# on a CUDA GPU: the released LingBot-VA architecture (random weights), batched vs sequential,
+# peak memory per N, the out-of-memory fallback, Cosmos-Policy's device placement (fake upstream)
+gpu-check: install-lerobot
+	$(LEROBOT_VENV)/bin/python -m adapters.lingbot_va.gpu_check
+
+# mutation testing of wam_tts/ and the results store (not in CI; ~20 min on 2 cores)
+MUTANTS ?= 150
+mutate: install
+	$(PY) tests/mutation/mutate.py --sample $(MUTANTS) --seed 0
 
 lint: install
 	$(PY) -m ruff check wam_tts adapters eval tests

@@ -3,9 +3,10 @@
     python -m adapters.check lingbot_va --checkpoint lerobot/lingbot_va_robotwin
     python -m adapters.check lingbot_va --help          # that adapter's own options
 
-Each adapter registers a module in :data:`CHECKS` whose ``main(argv) -> int`` does the
-work; modules are imported only when asked for, so a missing upstream package shows up
-as a message saying what to install, never as a failed import of this file.
+Each adapter names a ``check`` module in :data:`adapters.registry.ADAPTERS` whose
+``main(argv) -> int`` does the work; modules are imported only when asked for, so a
+missing upstream package shows up as a message saying what to install, never as a
+failed import of this file.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ import difflib
 import importlib
 import sys
 
+from adapters.registry import ADAPTERS
+
 #: adapter name -> module with ``main(argv: list[str]) -> int``
-CHECKS: dict[str, str] = {
-    "cosmos_policy": "adapters.cosmos_policy.check",
-    "lingbot_va": "adapters.lingbot_va.check",
-}
+CHECKS: dict[str, str] = {name: ADAPTERS.get(name).check for name in ADAPTERS if ADAPTERS.get(name).check}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return importlib.import_module(CHECKS[name]).main(rest)
     except ImportError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {e}\nto install what {name} needs: {ADAPTERS.get(name).install}", file=sys.stderr)
         return 2
 
 

@@ -1,8 +1,9 @@
 """From a config to env, policy and selector, with every config error found up front.
 
 :func:`check_config` runs before any trial: names (selector, policy, backend, tasks,
-distance, action space), ranges (n, sigma, tau, ...) and the needs of a selector
-that can be known without building anything. :func:`build_task` then builds one
+distance, action space), ranges (n, sigma, tau, ...), the needs of a selector that
+can be known without building anything, and each task's policy files (the factory's
+``validate`` hook, e.g. checkpoints). :func:`build_task` then builds one
 task's objects and checks what only built objects can tell (the exploring selector
 needs save/restore, the value selector a value head); the harness builds the first
 task before its first trial, so those errors come early too.
@@ -21,7 +22,7 @@ from omegaconf import DictConfig
 
 from eval.config import EvalConfig
 from eval.envs import BACKEND_TASKS, ENV_BACKENDS, EnvBackend, make_env
-from eval.policies import POLICIES, make_policy
+from eval.policies import POLICIES, make_policy, policy_problems
 from wam_tts import (
     DISTANCES,
     SELECTORS,
@@ -71,6 +72,8 @@ def check_config(cfg: DictConfig) -> None:
         problems.append(f"env.action_space: {err}")
     if cfg.selector.name in SELECTORS:
         problems += _check_selector(cfg)
+    if cfg.policy.name in POLICIES:
+        problems += policy_problems(cfg.policy.name, list(cfg.env.tasks), dict(cfg.policy.options))
     if problems:
         raise ConfigError("invalid eval config:\n  - " + "\n  - ".join(problems))
 
@@ -140,6 +143,10 @@ def _check_ranges(cfg: DictConfig) -> list[str]:
         (cfg.retries >= 0, f"retries must be >= 0, got {cfg.retries}"),
         (cfg.threads >= 1, f"threads must be >= 1, got {cfg.threads}"),
         (cfg.env.max_steps is None or cfg.env.max_steps >= 1, f"env.max_steps must be >= 1, got {cfg.env.max_steps}"),
+        (cfg.trial_timeout_s is None or cfg.trial_timeout_s > 0,
+         f"trial_timeout_s must be > 0 (or null for no limit), got {cfg.trial_timeout_s}"),
+        (cfg.decision_timeout_s is None or cfg.decision_timeout_s > 0,
+         f"decision_timeout_s must be > 0 (or null for no limit), got {cfg.decision_timeout_s}"),
     ]
     return [message for ok, message in rules if not ok]
 

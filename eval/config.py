@@ -22,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 class PolicyConfig:
     """A world action model from :data:`eval.policies.POLICIES`, built per task."""
 
+    #: Registered policy name (eval.policies.POLICIES: reference_joint, reference_inverse, ...).
     name: str = "reference_joint"
     #: Keyword arguments of the policy factory (checkpoint paths, devices, ...).
     options: dict[str, Any] = field(default_factory=dict)
@@ -31,7 +32,9 @@ class PolicyConfig:
 class EnvConfig:
     """A benchmark: an env backend of :data:`eval.envs.ENV_BACKENDS` and its tasks."""
 
+    #: Env backend (robosuite, robocasa, robotwin, or one a plugin registers).
     backend: str = "robosuite"
+    #: Tasks of the backend to run, each for ``trials`` trials.
     tasks: list[str] = field(default_factory=lambda: ["Lift"])
     #: Action layout for the weighted selector's averaging (see wam_tts.ActionSpace).
     action_space: str = "euclidean"
@@ -58,7 +61,9 @@ class ConsistencyConfig:
 class ShardConfig:
     """Run every ``count``-th (task, trial) pair starting at ``index``."""
 
+    #: This shard's index in [0, count).
     index: int = 0
+    #: Number of shards the trials are split into.
     count: int = 1
 
 
@@ -69,31 +74,47 @@ class EvalConfig:
     #: ``{name: <wam_tts.SELECTORS entry>, ...its own options}``, passed to the selector as is
     #: (``conf/selector/<name>.yaml`` lists each selector's options with their defaults).
     selector: dict[str, Any] = field(default_factory=lambda: {"name": "consensus"})
+    #: The world action model.
     policy: PolicyConfig = field(default_factory=PolicyConfig)
+    #: The benchmark.
     env: EnvConfig = field(default_factory=EnvConfig)
     #: Branches sampled per decision.
     n: int = 8
     #: Trials per task (trial i of a task always gets the same seed).
     trials: int = 20
+    #: Base seed of every trial's env and sampling seeds.
     seed: int = 0
+    #: How predicted futures are compared (selector scores and recorded consistency).
     consistency: ConsistencyConfig = field(default_factory=ConsistencyConfig)
     #: Actions executed from each chunk before replanning; None executes the whole chunk.
     execute: int | None = None
+    #: Split one run's trials over several invocations (Slurm array jobs).
     shard: ShardConfig = field(default_factory=ShardConfig)
     #: Extra attempts for a trial that raised (or whose process died).
     retries: int = 0
     #: Rerun trials recorded as errors by an earlier run of the same config.
     rerun_errors: bool = False
+    #: Exit 0 even when some trials errored (by default a run with errors exits 1).
+    allow_errors: bool = False
+    #: Seconds one attempt of a trial may run (None: no limit); past it the trial is an error.
+    trial_timeout_s: float | None = None
+    #: Seconds between two events of an episode (reset, decision, step) before it is an
+    #: error; catches a hanging policy or simulator (None: no limit).
+    decision_timeout_s: float | None = 900.0
+    #: Also run the N = 1 baseline (vanilla, same seeds, its own run directory) and print
+    #: the paired comparison; not done by multirun jobs (sweep the baseline instead).
+    baseline: bool = False
     #: Run trials in a child process, so a simulator that kills its process costs one trial.
     isolate: bool = False
     #: Write a GIF of real (and predicted, where the policy decodes frames) images per trial.
     video: bool = False
     #: torch threads (1 keeps CPU results bit-identical across runs and machines).
     threads: int = 1
+    #: Show a progress bar.
     progress: bool = True
     #: Modules imported before anything is built (they register extra policies or envs).
     plugins: list[str] = field(default_factory=list)
-    #: Runs go to ``runs/<name>/<overrides>``.
+    #: Runs go to ``runs/<name>/<run_id>`` (run_id: selector, N and a digest of the config).
     name: str = "main"
 
 
@@ -111,10 +132,24 @@ def register_configs() -> None:
     selector itself checks (:func:`wam_tts.selectors.option_problems`) before anything is
     built; everything else is strict.
     """
+    OmegaConf.register_new_resolver("run_id", _run_id_of_root, replace=True)
+    OmegaConf.register_new_resolver("eval_help", _help, replace=True)
     schema = OmegaConf.structured(EvalConfig)
     for open_node in (schema.selector, schema.policy.options, schema.env.options):
         OmegaConf.set_struct(open_node, False)
     ConfigStore.instance().store(name="eval_schema", node=schema)
+
+
+def _run_id_of_root(*, _root_: DictConfig) -> str:
+    """``${run_id:}``: the run_id of the composed config (its Hydra node left out, so the
+    run directory it names can be interpolated inside that node without recursion)."""
+    return run_id(OmegaConf.masked_copy(_root_, [key for key in _root_ if key != "hydra"]))
+
+
+def _help() -> str:
+    from eval.help import help_text
+
+    return help_text()
 
 
 def to_dict(cfg: DictConfig | dict) -> dict:

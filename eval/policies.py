@@ -1,11 +1,15 @@
 """World action models the harness can build by name: ``POLICIES.get(name)(task, **options)``.
 
-Adapters are imported inside the factories, so listing the names is free and a
-missing upstream package only matters for the policy that needs it. New adapters
-register here (or in a plugin module named in the config's ``plugins``)::
+Every entry of :data:`adapters.registry.ADAPTERS` is a policy here, imported only when
+built. A new adapter registers there; a plugin module named in the config's ``plugins``
+may also register a policy here directly::
 
     @POLICIES.register("my_wam")
     def _my_wam(task: str, checkpoint: str) -> WorldActionModel: ...
+
+A factory may carry a cheap ``validate(task, **options) -> list[str]`` attribute (e.g.
+checkpoint files exist; an adapter entry's ``validate``); the harness calls it for every
+task before the first trial.
 """
 
 from __future__ import annotations
@@ -13,47 +17,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from adapters.registry import ADAPTERS, Adapter
 from wam_tts import Registry, WorldActionModel
 
 PolicyFactory = Callable[..., WorldActionModel]
 """``factory(task, **options) -> WorldActionModel`` for the given env task."""
+PolicyCheck = Callable[..., list[str]]
+"""``validate(task, **options) -> problems``: what would make the factory fail, found cheaply."""
 
 POLICIES: Registry[PolicyFactory] = Registry("policy")
 
 
-def _reference(family: str) -> PolicyFactory:
-    def build(task: str, rung: int | str | None = None, checkpoint: str | None = None) -> WorldActionModel:
-        from adapters.reference import load_policy, load_reference_policy
+def _lazy_factory(name: str, adapter: Adapter) -> PolicyFactory:
+    def build(task: str, **options: Any) -> WorldActionModel:
+        return adapter.build(task, **options)
 
-        if checkpoint is not None:
-            if rung is not None:
-                raise ValueError("give the reference policy a rung or a checkpoint, not both")
-            return load_policy(checkpoint)
-        return load_reference_policy(family, task, rung)
-
-    build.__doc__ = (f"The shipped reference {family} WAM for ``task``; ``rung``: a rung of the "
-                     "branch-fidelity ladder or 'original'; ``checkpoint``: any checkpoint file.")
+    build.__name__ = build.__qualname__ = name
+    build.__doc__ = adapter.summary
+    if adapter.validate is not None:
+        build.validate = adapter.problems
     return build
 
 
-POLICIES.register("reference_joint")(_reference("joint"))
-POLICIES.register("reference_inverse")(_reference("inverse"))
-
-
-@POLICIES.register("cosmos_policy")
-def _cosmos_policy(task: str, **options: Any) -> WorldActionModel:
-    """Cosmos-Policy on RoboCasa (GPU; options are CosmosPolicyConfig fields)."""
-    from adapters.cosmos_policy import load_cosmos_policy
-
-    return load_cosmos_policy(task, **options)
-
-
-@POLICIES.register("lingbot_va")
-def _lingbot_va(task: str, **options: Any) -> WorldActionModel:
-    """LingBot-VA through LeRobot on RoboTwin 2.0 (options: load_lingbot_va's keywords)."""
-    from adapters.lingbot_va import load_lingbot_va
-
-    return load_lingbot_va(task, **options)
+for _name in ADAPTERS:
+    POLICIES.register(_name)(_lazy_factory(_name, ADAPTERS.get(_name)))
 
 
 def make_policy(name: str, task: str, **options: Any) -> WorldActionModel:
@@ -65,3 +52,14 @@ def make_policy(name: str, task: str, **options: Any) -> WorldActionModel:
         if "unexpected keyword argument" in str(err) or "positional argument" in str(err):
             raise TypeError(f"policy {name!r} does not take options {sorted(options)}: {err}") from err
         raise
+
+
+def policy_problems(name: str, tasks: list[str], options: dict[str, Any]) -> list[str]:
+    """What policy ``name``'s ``validate`` hook (if it has one) finds for each task."""
+    validate: PolicyCheck | None = getattr(POLICIES.get(name), "validate", None)
+    if validate is None:
+        return []
+    try:
+        return [problem for task in tasks for problem in validate(task, **options)]
+    except TypeError as err:
+        return [f"policy {name!r} does not take options {sorted(options)}: {err}"]

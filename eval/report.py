@@ -12,6 +12,7 @@ import argparse
 import json
 import math
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,10 @@ from typing import Any
 import pandas as pd
 
 from eval.reporting.document import Document
-from eval.reporting.sections import diagnosed_subset, diagnostics_section, rests_on, selection_section
+from eval.reporting.overview import overview_section
+from eval.reporting.sections import PARTS, make_group, render_part
 from wam_tts import diagnostics as diag
+from wam_tts.records import EPISODE, KEY
 
 
 @dataclass(frozen=True)
@@ -47,34 +50,6 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _overview(doc: Document, episodes: pd.DataFrame) -> list[dict[str, Any]]:
-    keys = [c for c in diag.CONFIG_KEY if c in episodes.columns]
-    rows = []
-    for key, g in episodes.groupby(keys, sort=True, dropna=False):
-        errors = g["status"] == "error" if "status" in g.columns else pd.Series(False, index=g.index)
-        ok = g[~errors]
-        rows.append(
-            {
-                **dict(zip(keys, key, strict=True)),
-                "runs": g["run_id"].nunique(),
-                "tasks": g["task"].nunique(),
-                "episodes": len(ok),
-                "success": int(ok["success"].sum()),
-                "failure": int((~ok["success"].astype(bool)).sum()),
-                "errors": int(errors.sum()),
-            }
-        )
-    table = pd.DataFrame(rows)
-    doc.table(table)
-    if len(table) and table["errors"].sum():
-        messages = episodes.loc[episodes["status"] == "error", "error"].astype(str).value_counts().head(5)
-        doc.note(
-            f"{int(table['errors'].sum())} errored episode(s) are excluded from every analysis. Most common "
-            "errors: " + "; ".join(f"{m[:120]} (×{c})" for m, c in messages.items())
-        )
-    return table.to_dict(orient="records")
-
-
 def build_report(
     episodes: pd.DataFrame,
     steps: pd.DataFrame,
@@ -84,39 +59,35 @@ def build_report(
     baseline_selector: str = "vanilla",
     diagnose: dict[str, Any] | None = None,
     seed: int = 0,
+    set_aside: tuple[str, ...] = (),
 ) -> Report:
     """Compute every analysis, write the report into ``out_dir`` and return its numbers.
 
     ``diagnose`` picks the episodes of the consistency diagnostics by column values (e.g.
     ``{"selector": "vanilla", "n": 1}``); by default the N = 1 baseline (see
-    :func:`eval.reporting.sections.diagnosed_subset`).
+    :func:`eval.reporting.sections.diagnosed_subset`). ``set_aside`` names trial files left
+    out as unreadable (listed in the overview).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    diag.require_columns(
-        episodes, ["run_id", "policy", "env", "task", "selector", "n", "trial", "seed", "success"], "episodes"
-    )
+    diag.require_columns(episodes, [*diag.EPISODE_KEY, EPISODE.success], "episodes")
     doc = Document("wam-tts report" + (f": {source}" if source else ""))
-    numbers: dict[str, Any] = {"source": source}
-    doc.heading("Overview")
-    if episodes.empty:
-        doc.note(f"No finished trials{f' in {source}' if source else ''}: nothing to report.")
-        numbers["overview"] = []
-    else:
-        numbers["overview"] = _overview(doc, episodes)
-        finished = diag.finished_episodes(episodes)
-        doc.para(f"All results: {rests_on(finished)}")
+    overview = overview_section(episodes, source, set_aside)
+    overview.render(doc)
+    numbers: dict[str, Any] = {"source": source, **overview.numbers()}
     numbers["groups"] = {}
-    for (policy, env), eps in episodes.groupby(["policy", "env"], sort=True):
-        label = f"{policy} on {env}"
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{policy}_{env}").strip("-") + "_"
-        st = steps[(steps["policy"] == policy) & (steps["env"] == env)] if len(steps) else steps
-        subset, description = diagnosed_subset(eps, diagnose, baseline_selector)
-        doc.heading(f"Consistency diagnostics: {label}")
-        group = {"diagnostics": diagnostics_section(doc, subset, st, slug, description, seed)}
-        doc.heading(f"Test-time selection: {label}")
-        group["selection"] = selection_section(doc, eps, st, slug, baseline_selector, seed)
-        numbers["groups"][label] = group
+    for (policy, env), eps in episodes.groupby([KEY.policy, KEY.env], sort=True):
+        st = steps[(steps[KEY.policy] == policy) & (steps[KEY.env] == env)] if len(steps) else steps
+        group = make_group(
+            f"{policy} on {env}",
+            re.sub(r"[^A-Za-z0-9]+", "-", f"{policy}_{env}").strip("-") + "_",
+            eps,
+            st,
+            diagnose=diagnose,
+            baseline_selector=baseline_selector,
+            seed=seed,
+        )
+        numbers["groups"][group.label] = {part.key: render_part(doc, part, group) for part in PARTS}
     md, page, figs = doc.write(out)
     summary = out / "summary.json"
     numbers = _jsonable(numbers)
@@ -136,12 +107,16 @@ def _parse_diagnose(items: list[str]) -> dict[str, Any] | None:
 
 def main(argv: list[str] | None = None) -> Report:
     """Command line: ``python -m eval.report DIR [--out OUT] [--baseline NAME] [--diagnose col=value ...]``."""
-    from eval.results import load_run
+    from eval.results import load_run, run_dirs
 
     parser = argparse.ArgumentParser(prog="python -m eval.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("path", help="a run directory or a multirun sweep directory")
     parser.add_argument("--out", help="output directory (default: <path>/report)")
-    parser.add_argument("--baseline", default="vanilla", help="selector whose N = 1 run is the baseline")
+    parser.add_argument(
+        "--baseline",
+        default="vanilla",
+        help="selector whose N = 1 run is the baseline, for results without baseline_run_id",
+    )
     parser.add_argument(
         "--diagnose",
         nargs="*",
@@ -154,9 +129,13 @@ def main(argv: list[str] | None = None) -> Report:
     )
     args = parser.parse_args(argv)
     try:
-        episodes, steps = load_run(args.path)
+        with warnings.catch_warnings(record=True) as skipped:
+            warnings.simplefilter("always")
+            episodes, steps = load_run(args.path)
     except FileNotFoundError as err:
         parser.error(str(err))
+    set_aside = tuple(str(p) for run in run_dirs(args.path) for p in sorted((run / "corrupt").glob("*")))
+    set_aside += tuple(str(w.message) for w in skipped if "corrupt" in str(w.message))
     out = Path(args.out) if args.out else Path(args.path) / "report"
     report = build_report(
         episodes,
@@ -166,6 +145,7 @@ def main(argv: list[str] | None = None) -> Report:
         baseline_selector=args.baseline,
         diagnose=_parse_diagnose(args.diagnose),
         seed=args.seed,
+        set_aside=set_aside,
     )
     print(
         f"report: {report.markdown}\n        {report.html}\n        {len(report.figures)} figures, {report.summary}"

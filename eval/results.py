@@ -31,54 +31,26 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-IDENTITY = [
-    ("run_id", pa.string()),
-    ("policy", pa.string()),
-    ("env", pa.string()),
-    ("task", pa.string()),
-    ("selector", pa.string()),
-    ("n", pa.int64()),
-    ("trial", pa.int64()),
-    ("seed", pa.int64()),
-]
+from eval.claims import create_exclusive, pid_alive
+from wam_tts.records import DECISION, EPISODE, KEY, DecisionRecord, EpisodeRecord, columns
 
-EPISODE_SCHEMA = pa.schema(
-    IDENTITY
-    + [
-        ("success", pa.bool_()),
-        ("status", pa.string()),
-        ("error", pa.string()),
-        ("length", pa.int64()),
-        ("decisions", pa.int64()),
-        ("episode_consistency", pa.float64()),
-        ("mean_value", pa.float64()),
-        ("mean_latent_change", pa.float64()),
-        ("wall_s", pa.float64()),
-        ("attempts", pa.int64()),
-        ("config", pa.string()),
-        ("baseline_config", pa.string()),
-    ]
-)
+#: Arrow type of each Python column type of :mod:`wam_tts.records`.
+ARROW_TYPES: dict[Any, pa.DataType] = {
+    str: pa.string(),
+    int: pa.int64(),
+    bool: pa.bool_(),
+    float: pa.float64(),
+    list[float]: pa.list_(pa.float64()),
+}
 
-STEP_SCHEMA = pa.schema(
-    IDENTITY
-    + [
-        ("decision", pa.int64()),
-        ("t", pa.int64()),
-        ("horizon_t", pa.int64()),
-        ("chosen", pa.int64()),
-        ("scores", pa.list_(pa.float64())),
-        ("values", pa.list_(pa.float64())),
-        ("chosen_value", pa.float64()),
-        ("distance", pa.float64()),
-        ("consistency", pa.float64()),
-        ("latent_change", pa.float64()),
-        ("predicted_latent_change", pa.float64()),
-        ("sample_s", pa.float64()),
-        ("score_s", pa.float64()),
-        ("env_s", pa.float64()),
-    ]
-)
+
+def arrow_schema(record: type) -> pa.Schema:
+    """The Parquet schema of a :mod:`wam_tts.records` record class."""
+    return pa.schema([(c.name, ARROW_TYPES[c.type]) for c in columns(record)])
+
+
+EPISODE_SCHEMA = arrow_schema(EpisodeRecord)
+STEP_SCHEMA = arrow_schema(DecisionRecord)
 
 STATUSES = ("success", "failure", "error")
 RUN_FILE = "run.json"
@@ -97,7 +69,7 @@ class TrialRecord:
 
     @property
     def key(self) -> tuple[str, int]:
-        return self.episode["task"], int(self.episode["trial"])
+        return self.episode[KEY.task], int(self.episode[KEY.trial])
 
 
 def trial_stem(task: str, trial: int) -> str:
@@ -111,12 +83,6 @@ def _atomic_write_table(table: pa.Table, path: Path) -> None:
     pq.write_table(table, tmp)
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def _atomic_write_text(text: str, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{socket.gethostname()}.{os.getpid()}.tmp")
-    tmp.write_text(text)
     os.replace(tmp, path)
 
 
@@ -138,21 +104,16 @@ class RunStore:
         self.steps_dir = self.root / "steps"
 
     def open(self, meta: dict[str, Any]) -> None:
-        """Create the directory, or check that it holds the same run (same fingerprint)."""
-        for d in (self.episodes_dir, self.steps_dir):
-            d.mkdir(parents=True, exist_ok=True)
+        """Create the run (``run.json`` exclusively: one config per directory, whoever
+        comes first), or check that the directory holds the same run (same fingerprint).
+        A refused run writes nothing."""
         path = self.root / RUN_FILE
-        if path.exists():
-            old = json.loads(path.read_text())
-            if old.get("fingerprint") != meta["fingerprint"]:
-                raise RunMismatchError(
-                    f"{self.root} holds results of another configuration (run {old.get('run_id')}, "
-                    f"this one is {meta['run_id']}); changed settings: "
-                    f"{', '.join(_differences(old.get('result_key', {}), meta['result_key'])) or 'unknown'}. "
-                    "Use another name=... or remove that directory."
-                )
-            return
-        _atomic_write_text(json.dumps(meta, sort_keys=True, indent=1), path)
+        if not path.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            create_exclusive(path, json.dumps(meta, sort_keys=True, indent=1))
+        check_run_file(path, meta)
+        for d in (self.episodes_dir, self.steps_dir):
+            d.mkdir(exist_ok=True)
 
     def commit(self, record: TrialRecord) -> None:
         """Store one finished trial: steps first, then the episode row that commits it."""
@@ -169,7 +130,7 @@ class RunStore:
         for d in (self.episodes_dir, self.steps_dir, self.root):
             for tmp in d.glob(".*.tmp"):
                 parts = tmp.name.rsplit(".", 3)
-                if len(parts) == 4 and parts[1] == host and not _pid_alive(int(parts[2])):
+                if len(parts) == 4 and parts[1] == host and not pid_alive(int(parts[2])):
                     tmp.unlink(missing_ok=True)
                     removed.append(tmp)
         return removed
@@ -186,7 +147,7 @@ class RunStore:
                 corrupt.append(path)
                 continue
             row = episode.to_pylist()[0]
-            finished[(row["task"], int(row["trial"]))] = row["status"]
+            finished[(row[KEY.task], int(row[KEY.trial]))] = row[EPISODE.status]
         return ScanResult(finished, corrupt)
 
     def read_trial(self, episode_path: Path) -> tuple[pa.Table, pa.Table]:
@@ -195,14 +156,14 @@ class RunStore:
         steps = _read_file(self.steps_dir / episode_path.name, STEP_SCHEMA)
         if episode.num_rows != 1:
             raise ValueError(f"expected one episode row, got {episode.num_rows}")
-        decisions = episode.column("decisions")[0].as_py()
+        decisions = episode.column(EPISODE.decisions)[0].as_py()
         if steps.num_rows != decisions:
             raise ValueError(f"{decisions} decisions but {steps.num_rows} step rows")
-        for name in ("run_id", "task", "trial", "seed"):
+        for name in (KEY.run_id, KEY.task, KEY.trial, KEY.seed):
             expected = episode.column(name)[0].as_py()
             if any(value != expected for value in steps.column(name).to_pylist()):
                 raise ValueError(f"step rows belong to another trial ({name} differs from {expected!r})")
-        if steps.column("decision").to_pylist() != list(range(decisions)):
+        if steps.column(DECISION.decision).to_pylist() != list(range(decisions)):
             raise ValueError("step rows are not decisions 0, 1, ... in order")
         return episode, steps
 
@@ -220,6 +181,21 @@ class RunStore:
         return moved
 
 
+def check_run_file(path: Path, meta: dict[str, Any]) -> None:
+    """Raise :class:`RunMismatchError` if ``path`` (a ``run.json``) is another config's run."""
+    if not path.exists():
+        return
+    old = json.loads(path.read_text())
+    if old.get("fingerprint") != meta["fingerprint"]:
+        changed = ", ".join(_differences(old.get("result_key", {}), meta["result_key"])) or "unknown"
+        raise RunMismatchError(
+            f"{path.parent} holds run {old.get('run_id')}, of another configuration than this run "
+            f"({meta['run_id']}); changed settings: {changed}. Nothing was written. Results of different "
+            "configurations never share a directory: leave hydra.run.dir at its default "
+            "(runs/<name>/<run_id>) or point it at another directory."
+        )
+
+
 def _read_file(path: Path, schema: pa.Schema) -> pa.Table:
     """One Parquet file as written by :meth:`RunStore.commit`.
 
@@ -228,18 +204,13 @@ def _read_file(path: Path, schema: pa.Schema) -> pa.Table:
     """
     table = pq.ParquetFile(path).read()
     if not table.schema.equals(schema, check_metadata=False):
-        raise ValueError(f"{path.name} does not have the expected columns: {table.schema.names}")
+        missing = [n for n in schema.names if n not in table.schema.names]
+        extra = [n for n in table.schema.names if n not in schema.names]
+        raise ValueError(
+            f"{path.name} does not have the expected columns (docs/results.md): missing {missing}, "
+            f"unexpected {extra}, got {table.schema.names} (written by another version of wam-tts?)"
+        )
     return table
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
@@ -265,8 +236,8 @@ def load_run(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(episodes, steps)`` of the run at ``path`` or of every run below it (a sweep).
 
     Only committed trials are read (an episode file and its steps file, lengths
-    matching); unreadable files are skipped with a warning. Columns are documented in
-    ``docs/results.md`` (plus ``attempts``: tries the trial took).
+    matching); unreadable files are skipped with a warning. The columns are those of
+    :mod:`wam_tts.records` (documented in ``docs/results.md``).
     """
     episode_tables, step_tables = [], []
     dirs = run_dirs(path)
@@ -284,9 +255,10 @@ def load_run(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             step_tables.append(steps)
     episodes = _to_frame(episode_tables, EPISODE_SCHEMA)
     steps = _to_frame(step_tables, STEP_SCHEMA)
-    duplicated = episodes.duplicated(["run_id", "task", "trial"])
+    trial_key = [KEY.run_id, KEY.task, KEY.trial]
+    duplicated = episodes.duplicated(trial_key)
     if duplicated.any():
-        raise ValueError(f"duplicate trials in {path}: {episodes[duplicated][['run_id', 'task', 'trial']].values.tolist()}")
+        raise ValueError(f"duplicate trials in {path}: {episodes[duplicated][trial_key].values.tolist()}")
     return episodes, steps
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -62,7 +63,8 @@ class Rollout(EpisodeListener):
     """Runs one episode of ``selector`` on ``env`` and keeps one row per decision.
 
     ``rows`` and ``t`` stay readable after an exception, so a crashed trial still
-    records the decisions it made.
+    records the decisions it made. ``beat``, when given, is called with a short label at
+    every event (reset, decision, step): the harness's per-decision timeout re-arms there.
     """
 
     env: Any
@@ -70,6 +72,7 @@ class Rollout(EpisodeListener):
     max_steps: int
     execute: int | None = None
     sink: FrameSink | None = None
+    beat: Callable[[str], None] | None = None
     rows: list[dict[str, Any]] = field(default_factory=list)
     t: int = 0
     success: bool = False
@@ -86,9 +89,11 @@ class Rollout(EpisodeListener):
         self.success = result.success
 
     def on_reset(self, obs: Any) -> None:
+        self._beat("the reset")
         self._see(obs)
 
     def on_decision(self, t: int, obs: Any, decision: Decision) -> None:
+        self._beat(f"decision {len(self.rows)} (step {t})")
         encoded, latent = self._encode(obs)
         row = self._decision_row(decision, encoded)
         self.rows.append(row)
@@ -96,9 +101,14 @@ class Rollout(EpisodeListener):
         self._score_due(obs)  # a horizon of 0 refers to the current observation
 
     def on_step(self, t: int, obs: Any, env_s: float) -> None:
+        self._beat(f"step {t}")
         self.rows[-1]["env_s"] += env_s
         self.t = t
         self._see(obs)
+
+    def _beat(self, stage: str) -> None:
+        if self.beat is not None:
+            self.beat(stage)
 
     def _encode(self, obs: Any) -> tuple[Tensor, Tensor]:
         """The observation at step ``t`` in the futures' space and as a latent, encoded once:

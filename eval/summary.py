@@ -1,9 +1,9 @@
 """Results tables: success rate with a 95 % Wilson interval per task × selector × N.
 
 Errors (trials whose env or policy raised) are counted apart and left out of the
-success rate. Each run's N = 1 baseline (the vanilla run with the same config, found
-through ``baseline_config``) gives the delta in percentage points when it is in the
-same results directory.
+success rate. Each run's N = 1 baseline (the run named by its ``baseline_run_id``
+column: the vanilla run with one branch and otherwise the same config) gives the delta
+in percentage points when it is in the same results directory.
 
     python -m eval.summary runs/<name>          # a run or a whole sweep
 """
@@ -11,19 +11,18 @@ same results directory.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from hydra.experimental.callback import Callback
 
-from eval.config import fingerprint
 from eval.results import load_run
 from wam_tts.diagnostics import wilson_interval
+from wam_tts.records import EPISODE
 
-SELECTOR_ORDER = ["vanilla", "value", "exploring", "consensus", "weighted", "mean"]
+SELECTOR_ORDER = ["vanilla", "value", "exploring", "consensus", "weighted", "mean", "medoid", "action_consensus",
+                  "value_consensus", "gated"]
 #: The task label of rows pooled over a run's tasks.
 ALL_TASKS = "(all tasks)"
 
@@ -57,14 +56,10 @@ def summarize(episodes: pd.DataFrame, steps: pd.DataFrame | None = None) -> pd.D
 
 def _baseline_runs(episodes: pd.DataFrame) -> dict[str, str]:
     """run_id → the run_id of its N = 1 baseline, for baselines present in ``episodes``."""
-    first = episodes.drop_duplicates("run_id")
-    by_print = {fingerprint(json.loads(c)): r for r, c in zip(first["run_id"], first["config"], strict=True)}
-    baseline = {}
-    for run, text in zip(first["run_id"], first["baseline_config"], strict=True):
-        match = by_print.get(fingerprint(json.loads(text)))
-        if match is not None:
-            baseline[run] = match
-    return baseline
+    first = episodes.drop_duplicates(EPISODE.run_id)
+    present = set(first[EPISODE.run_id])
+    pairs = zip(first[EPISODE.run_id], first[EPISODE.baseline_run_id], strict=True)
+    return {run: base for run, base in pairs if base in present}
 
 
 def _row(run: str, task: str, group: pd.DataFrame, steps: pd.DataFrame | None) -> dict[str, Any]:
@@ -98,14 +93,16 @@ def format_table(table: pd.DataFrame) -> str:
         return "  -  " if math.isnan(x) else f"{100 * x:5.1f}"
 
     lines = []
-    header = (f"{'policy':<16} {'env':<10} {'task':<14} {'selector':<10} {'N':>3} {'trials':>6} {'errors':>6}"
+    wp, we, wt, ws = (max(width, *(len(str(v)) for v in table[col])) for col, width in
+                      (("policy", 16), ("env", 10), ("task", 14), ("selector", 10)))
+    header = (f"{'policy':<{wp}} {'env':<{we}} {'task':<{wt}} {'selector':<{ws}} {'N':>3} {'trials':>6} {'errors':>6}"
               f" {'success %':>9} {'95% CI':>15} {'Δ vs N=1':>9} {'consist.':>8} {'ms/dec':>7}")
     lines += [header, "-" * len(header)]
     for r in table.to_dict("records"):
         delta = "" if math.isnan(r["delta_pp"]) or r["is_baseline"] else f"{r['delta_pp']:+.1f}"
         ms = r.get("select_ms", math.nan)
         lines.append(
-            f"{r['policy']:<16} {r['env']:<10} {r['task']:<14} {r['selector']:<10} {r['n']:>3} {r['trials']:>6} "
+            f"{r['policy']:<{wp}} {r['env']:<{we}} {r['task']:<{wt}} {r['selector']:<{ws}} {r['n']:>3} {r['trials']:>6} "
             f"{r['errors']:>6} {pct(r['success_rate']):>9} {'[' + pct(r['ci_low']) + ', ' + pct(r['ci_high']) + ']':>15} "
             f"{delta:>9} {r['consistency']:>8.3f} {'' if math.isnan(ms) else f'{ms:.1f}':>7}"
         )
@@ -140,17 +137,6 @@ def summary_text(path: str | Path) -> str:
     episodes, steps = load_run(path)
     table = summarize(episodes, steps)
     return f"{format_table(table)}\n\n{format_grid(table)}"
-
-
-class SweepSummary(Callback):
-    """Hydra callback: print the table over the whole sweep when a multirun ends."""
-
-    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
-        path = Path(config.hydra.sweep.dir)
-        try:
-            print(f"\nSweep results ({path}):\n{summary_text(path)}")
-        except FileNotFoundError as err:
-            print(f"no sweep results to summarize: {err}")
 
 
 def main(argv: list[str] | None = None) -> None:

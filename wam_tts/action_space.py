@@ -13,11 +13,10 @@ from wam_tts.registry import Registry
 COMPONENT_WIDTHS = {"xyz": 3, "axis-angle": 3, "quat": 4, "gripper": 1, "scalar": 1}
 ROTATIONS = ("axis-angle", "quat")
 
+#: Named layouts. The core names only "euclidean"; each benchmark's layout is registered
+#: next to its env backend (e.g. ``robosuite_osc`` in :mod:`eval.envs.robosuite_env`).
 ACTION_SPACES: Registry[str] = Registry("action space")
 ACTION_SPACES.register("euclidean")("")
-ACTION_SPACES.register("robosuite_osc")("xyz, axis-angle, gripper")
-ACTION_SPACES.register("cosmos_robocasa")("xyz, axis-angle, gripper")
-ACTION_SPACES.register("robotwin_ee")("xyz, quat, gripper, xyz, quat, gripper")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,11 @@ class WorldActionModel(ABC):
     #: frames, as LingBot-VA's): loops then fetch and pass every observation. A subclass that
     #: overrides ``on_step`` and does not set it gets True.
     streams_observations: bool = False
+    #: Whether ``sample`` honours :attr:`max_batch` (draws N branches in passes of at most
+    #: that many, with the same results); the out-of-memory fallback lowers it.
+    splits_batches: bool = False
+    #: The most branches one batched pass draws; None: all N at once.
+    max_batch: int | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

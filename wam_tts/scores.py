@@ -7,6 +7,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from wam_tts.geometry import Geometry
 from wam_tts.registry import Registry
 
 Distance = Callable[[Tensor, Tensor], Tensor]
@@ -60,10 +61,39 @@ def consistency(distance: Tensor, sigma: float = 1.0) -> Tensor:
     return torch.exp(-distance / sigma)
 
 
+def distance_to_mean(futures: Tensor, distance: str | Distance = "mse") -> Tensor:
+    """``[N]`` distance of each future to the mean future.
+
+    Computed directly (``f_i − f̄``): on a CPU this is as fast as the inner products of
+    :class:`wam_tts.geometry.Geometry` and has none of their cancellation.
+    """
+    d = DISTANCES.get(distance) if isinstance(distance, str) else distance
+    return d(futures, futures.mean(dim=0))
+
+
+def pairwise_distances(futures: Tensor, distance: str | Distance = "mse") -> Tensor:
+    """``[N, N]`` distance between every pair of futures (mse from one Gram matrix)."""
+    d = DISTANCES.get(distance) if isinstance(distance, str) else distance
+    if d is mse:
+        return Geometry.of(futures).mse_pairwise()
+    return torch.stack([d(futures, futures[i]) for i in range(futures.shape[0])])
+
+
 def consensus_scores(futures: Tensor, distance: str | Distance = "mse", sigma: float = 1.0) -> Tensor:
     """Eq. 7-8: ``s_i = exp(-d(ô_i, mean_j ô_j) / σ)`` for every branch at once."""
-    d = DISTANCES.get(distance) if isinstance(distance, str) else distance
-    return consistency(d(futures, futures.mean(dim=0)), sigma)
+    return consistency(distance_to_mean(futures, distance), sigma)
+
+
+def medoid_scores(futures: Tensor, distance: str | Distance = "mse", sigma: float = 1.0) -> Tensor:
+    """``s_i = exp(-median_{j≠i} d(ô_i, ô_j) / σ)``: agreement with the other futures one by
+    one rather than with their mean, so a minority of outlying futures (fewer than half)
+    neither drags the reference nor decides the ranking."""
+    pairs = pairwise_distances(futures, distance).clone()
+    n = pairs.shape[0]
+    if n == 1:
+        return consistency(pairs.new_zeros(1), sigma)
+    pairs.fill_diagonal_(float("nan"))
+    return consistency(pairs.nanmedian(dim=1).values, sigma)
 
 
 def latent_change(z_next: Tensor, z_prev: Tensor) -> Tensor:

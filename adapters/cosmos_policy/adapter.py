@@ -20,7 +20,7 @@ import hashlib
 import logging
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +85,7 @@ class CosmosPolicyWAM(WorldActionModel):
     """
 
     has_value_head = True
+    splits_batches = True
 
     def __init__(
         self,
@@ -171,10 +172,16 @@ class CosmosPolicyWAM(WorldActionModel):
 
     # -- batching ----------------------------------------------------------------------------
     def plan(self, n: int) -> BatchPlan:
-        """How ``n`` branches are split over devices and memory; logged once per N if split."""
+        """How ``n`` branches are split over devices and memory; logged once per N if split.
+
+        Under ``seed_protocol="upstream"`` every branch is its own call, as upstream's."""
+        if self.config.seed_protocol == "upstream":
+            return plan_batches(n, self.config.devices, 1)
         plan = plan_batches(n, self.config.devices, self.max_batch)
-        if plan.rounds > 1 and n not in self._announced:
-            self._announced.add(n)
+        if plan.rounds > 1 and n not in self._announced and self.config.memory_budget_gb is None:
+            log.warning("cosmos_policy: drawing N=%d branches as %s (max_batch=%d, set after running out of "
+                        "memory)", n, plan.describe(), self.max_batch)
+        elif plan.rounds > 1 and n not in self._announced:
             log.warning(
                 "cosmos_policy: N=%d branches do not fit in one batch per device under the %g GB "
                 "memory budget (model %.1f GB + %g GB per branch: at most %d per batch); drawing "
@@ -182,7 +189,15 @@ class CosmosPolicyWAM(WorldActionModel):
                 n, self.config.memory_budget_gb, self.model_memory_gb, self.config.branch_memory_gb,
                 self.max_batch, plan.describe(),
             )
+        if plan.rounds > 1:
+            self._announced.add(n)
         return plan
+
+    def piece_seed(self, piece: Piece, seed: int) -> int:
+        """The upstream seed of ``piece``: from the decision's ``seed``, or upstream's ``cfg.seed + i``."""
+        if self.config.seed_protocol == "upstream":
+            return self.config.upstream_seed + piece.start
+        return piece.seed(seed)
 
     def _run(self, plan: BatchPlan, query: Callable[[Piece], _PieceOutput]) -> list[_PieceOutput]:
         """Run each device's pieces in order; devices in parallel threads (one model copy each)."""
@@ -204,7 +219,7 @@ class CosmosPolicyWAM(WorldActionModel):
                 self.dataset_stats,
                 batch_obs,
                 instruction,
-                seed=piece.seed(seed),
+                seed=self.piece_seed(piece, seed),
                 randomize_seed=False,
                 num_denoising_steps_action=self.config.num_denoising_steps_action,
                 generate_future_state_and_value_in_parallel=self.config.decode_images,
@@ -236,8 +251,8 @@ class CosmosPolicyWAM(WorldActionModel):
     def _load_model(self, device: int) -> Any:
         with use_device(device):
             model, model_config = self._utils.get_model(self.config)
-            if len(self.config.devices) > 1:
-                model = model.to(f"cuda:{device}")  # get_model puts every copy on cuda:0 first
+            # get_model always puts the model on cuda:0, while get_action uses the current device
+            model = model.to(f"cuda:{device}")
         trained = _trained_chunk_size(model_config)
         if trained is not None and trained != self.config.chunk_size:
             raise ValueError(
@@ -268,6 +283,11 @@ class CosmosPolicyWAM(WorldActionModel):
             image = np.asarray(obs[key])
             if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:
                 raise ValueError(f"obs[{key!r}] must be a uint8 [H, W, 3] image, got {image.dtype} {image.shape}")
+            if image.shape[0] != image.shape[1]:
+                raise ValueError(
+                    f"obs[{key!r}] is {image.shape[0]}x{image.shape[1]}: Cosmos-Policy's preprocessing asserts "
+                    "square images (it resizes them to 224x224); render the cameras square"
+                )
             upstream[name] = image
         proprio = np.asarray(obs[PROPRIO_KEY], dtype=np.float64)
         if proprio.shape != (PROPRIO_DIM,):
@@ -276,6 +296,21 @@ class CosmosPolicyWAM(WorldActionModel):
             raise ValueError(f"obs[{PROPRIO_KEY!r}] contains NaN or inf: {proprio}")
         upstream["proprio"] = proprio
         return upstream
+
+    def missing_instructions(self, instructions: Iterable[str]) -> list[str]:
+        """The distinct ``instructions`` with no precomputed T5 embedding, in first-seen order."""
+        cache = self._utils.t5_text_embeddings_cache
+        return list(dict.fromkeys(str(t) for t in instructions if str(t) not in cache))
+
+    def check_instructions(self, instructions: Iterable[str]) -> None:
+        """Raise, listing every instruction missing from the T5 cache, unless ``allow_t5_encoding``."""
+        missing = self.missing_instructions(instructions)
+        if missing and not self.config.allow_t5_encoding:
+            raise ValueError(
+                f"{len(missing)} instruction(s) have no precomputed T5 embedding in "
+                f"{self.config.t5_text_embeddings_path}: {missing}; upstream would load T5-11B to compute "
+                "them. Set allow_t5_encoding=True or run other episodes."
+            )
 
     def _instruction(self, obs: Mapping[str, Any]) -> str:
         text = obs.get(INSTRUCTION_KEY, self.instruction)
@@ -290,7 +325,8 @@ class CosmosPolicyWAM(WorldActionModel):
             raise ValueError(
                 f"instruction {text!r} has no precomputed T5 embedding in {self.config.t5_text_embeddings_path} "
                 f"({len(cache)} cached); upstream would load T5-11B to compute it. Use a cached "
-                "instruction or set allow_t5_encoding=True."
+                "instruction or set allow_t5_encoding=True. To list every missing instruction of a run "
+                "before it starts: python -m eval.cosmos_instructions TASK ... --trials 50"
             )
         return text
 

@@ -6,6 +6,12 @@ from dataclasses import dataclass, fields
 
 #: The public RoboCasa checkpoint; its folder also holds the dataset statistics and T5 cache.
 ROBOCASA_CHECKPOINT = "nvidia/Cosmos-Policy-RoboCasa-Predict2-2B"
+#: How branches are seeded: ``per_branch`` (ours: every decision's seed, N branches in
+#: one batched call) or ``upstream`` (upstream's RoboCasa eval: branch i of every query
+#: of every episode is its own call seeded ``upstream_seed + i``; 195 for N = 1).
+SEED_PROTOCOLS = ("per_branch", "upstream")
+#: ``cfg.seed`` of upstream's published RoboCasa evaluation.
+UPSTREAM_SEED = 195
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,12 @@ class CosmosPolicyConfig:
         model_memory_gb: memory of one loaded model copy; None measures it after loading.
         branch_memory_gb: extra memory per branch in a batch (measure it with
             ``python -m adapters.check cosmos_policy``; the default is a cautious guess).
+        seed_protocol: ``per_branch`` (default: branch seeds from the decision's seed,
+            batched) or ``upstream`` (upstream's eval seeds, ``upstream_seed + i`` for
+            branch i at every decision, one call per branch: the N = 1 baseline is then
+            upstream's own protocol). Pair it with the RoboCasa backend's
+            ``seed_protocol="upstream"``.
+        upstream_seed: upstream's ``cfg.seed`` (195 in its RoboCasa evaluation).
     """
 
     # -- upstream names (read by get_model / get_action) -------------------------------
@@ -60,6 +72,8 @@ class CosmosPolicyConfig:
     memory_budget_gb: float | None = None
     model_memory_gb: float | None = None
     branch_memory_gb: float = 1.5
+    seed_protocol: str = "per_branch"
+    upstream_seed: int = UPSTREAM_SEED
 
     def __post_init__(self) -> None:
         if self.suite != "robocasa":
@@ -82,6 +96,8 @@ class CosmosPolicyConfig:
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ValueError(f"{name} must be > 0 or None, got {value!r}")
+        if self.seed_protocol not in SEED_PROTOCOLS:
+            raise ValueError(f"seed_protocol must be one of {SEED_PROTOCOLS}, got {self.seed_protocol!r}")
         if not self.branch_memory_gb > 0:
             raise ValueError(f"branch_memory_gb must be > 0, got {self.branch_memory_gb!r}")
 

@@ -5,6 +5,6 @@ says how to install it when it is missing.
 """
 
 from adapters.lingbot_va.adapter import INSTALL_HINT, LingBotVAWAM, require_lerobot
-from adapters.lingbot_va.loading import ROBOTWIN_CAMERAS, load_lingbot_va
+from adapters.lingbot_va.loading import LEROBOT_TO_ROBOTWIN_CAMERAS, load_lingbot_va
 
-__all__ = ["INSTALL_HINT", "LingBotVAWAM", "ROBOTWIN_CAMERAS", "load_lingbot_va", "require_lerobot"]
+__all__ = ["INSTALL_HINT", "LingBotVAWAM", "LEROBOT_TO_ROBOTWIN_CAMERAS", "load_lingbot_va", "require_lerobot"]

@@ -31,8 +31,9 @@ TINY_CONFIG: dict[str, Any] = dict(
 _WORDS = "pick up the red block and put it in box open close drawer a of to".split()
 
 
-def write_frozen_modules(folder: str | Path, seed: int = 0) -> Path:
-    """Random-initialised ``vae/``, ``text_encoder/`` and ``tokenizer/`` under ``folder``."""
+def write_frozen_modules(folder: str | Path, seed: int = 0, text_dim: int = 32) -> Path:
+    """Random-initialised ``vae/``, ``text_encoder/`` and ``tokenizer/`` under ``folder``;
+    ``text_dim`` is the text encoder's width (the policy's ``text_dim``)."""
     from diffusers import AutoencoderKLWan
     from transformers import T5Tokenizer, UMT5Config, UMT5EncoderModel
 
@@ -44,7 +45,7 @@ def write_frozen_modules(folder: str | Path, seed: int = 0) -> Path:
         patch_size=2, scale_factor_spatial=16, latents_mean=[0.0] * 48, latents_std=[1.0] * 48,
     )
     text_encoder = UMT5EncoderModel(
-        UMT5Config(vocab_size=128, d_model=32, d_kv=8, d_ff=64, num_layers=1, num_heads=4)
+        UMT5Config(vocab_size=128, d_model=text_dim, d_kv=8, d_ff=64, num_layers=1, num_heads=4)
     )
     vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
     vocab += [(f"\u2581{w}", -float(i + 1)) for i, w in enumerate(_WORDS)]

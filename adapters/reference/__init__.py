@@ -52,15 +52,38 @@ def shipped_rungs(family: str, task: str) -> list[int]:
     return sorted(int(p.stem.rsplit("_v", 1)[1]) for p in CHECKPOINT_DIR.glob(f"{family}_{task}_v*.pt"))
 
 
+def missing_checkpoint(family: str, task: str, rung: int | str | None = None,
+                       checkpoint: str | Path | None = None) -> list[str]:
+    """The problem (if any) that would make :func:`load_reference_policy` fail for ``task``."""
+    if checkpoint is not None and rung is not None:
+        return ["give the reference policy a rung or a checkpoint, not both"]
+    try:
+        path = Path(checkpoint) if checkpoint is not None else checkpoint_path(family, task, rung)
+    except ValueError as err:
+        return [str(err)]
+    if path.is_file():
+        return []
+    if isinstance(rung, int):
+        return [f"no rung {rung} of the reference_{family} ladder for task {task!r} ({path}); shipped rungs: "
+                f"{shipped_rungs(family, task) or 'none'}"]
+    return [f"no shipped reference_{family} checkpoint for task {task!r} ({path}); shipped tasks: "
+            f"{', '.join(shipped_tasks(family)) or 'none'}"]
+
+
 def load_policy(path: str | Path) -> ReferenceWAM:
     """The policy saved in the checkpoint at ``path``."""
     model, payload = load_checkpoint(path)
     return FAMILIES.get(payload["family"]).wam(model)
 
 
-def load_reference_policy(family: str, task: str, rung: int | str | None = None) -> ReferenceWAM:
+def load_reference_policy(family: str, task: str, rung: int | str | None = None,
+                          checkpoint: str | Path | None = None) -> ReferenceWAM:
     """The shipped ``family`` ("joint" or "inverse") policy for ``task`` (e.g. "Lift");
-    ``rung`` as in :func:`checkpoint_path`."""
+    ``rung`` as in :func:`checkpoint_path`; ``checkpoint``: any checkpoint file instead."""
+    if checkpoint is not None:
+        if rung is not None:
+            raise ValueError("give the reference policy a rung or a checkpoint, not both")
+        return load_policy(checkpoint)
     path = checkpoint_path(family, task, rung)
     if not path.is_file():
         if isinstance(rung, int):
@@ -89,6 +112,7 @@ __all__ = [
     "load_checkpoint",
     "load_policy",
     "load_reference_policy",
+    "missing_checkpoint",
     "save_checkpoint",
     "shipped_rungs",
     "shipped_tasks",

@@ -27,9 +27,9 @@ from eval.bench.exploring import measure_exploring
 from eval.bench.harness import measure_harness
 from eval.bench.lingbot import LingBotUnavailable, run_lingbot_bench
 from eval.bench.machine import describe_machine, load_average
-from eval.bench.reference import FAMILIES, load_policy, measure_queries, profile_consensus
+from eval.bench.reference import BENCH_FAMILIES, load_bench_policy, measure_queries, profile_consensus
 from eval.bench.report import BenchResults, render, targets
-from eval.bench.selection import measure_scoring, peak_scoring_bytes
+from eval.bench.selection import measure_score_floor, measure_scoring, peak_scoring_bytes
 from wam_tts import ConsensusSelector
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,7 +67,7 @@ def run(plan: Plan, task: str, lingbot: bool, command: str) -> BenchResults:
     env = RobosuiteEnv(task)
     try:
         obs = env.reset(0)
-        policies = {f: load_policy(f, task, env.state_dim, env.action_dim) for f in FAMILIES}
+        policies = {f: load_bench_policy(f, task, env.state_dim, env.action_dim) for f in BENCH_FAMILIES}
         results.sources = {f: p.source for f, p in policies.items()}
         for section in bar:
             bar.set_postfix_str(section)
@@ -77,6 +77,7 @@ def run(plan: Plan, task: str, lingbot: bool, command: str) -> BenchResults:
                 results.profile = profile_consensus(policies["joint"], obs, calls=plan.repeats * 5)
             elif section == "latents":
                 results.latents = measure_scoring(plan.ns, repeats=plan.repeats)
+                results.floor = measure_score_floor(tuple(n for n in plan.ns if n >= 8), repeats=plan.repeats)
             elif section == "exploring":
                 results.exploring = measure_exploring(env, policies["joint"].policy, plan.exploring_n,
                                                       plan.exploring_decisions)
@@ -86,7 +87,7 @@ def run(plan: Plan, task: str, lingbot: bool, command: str) -> BenchResults:
                                                   plan.harness_trials)
             elif section == "memory":
                 results.memory = [measure_memory(f, task, obs["state"].tolist(), env.action_dim, plan.ns)
-                                  for f in FAMILIES]
+                                  for f in BENCH_FAMILIES]
             elif section == "gpu" and torch.cuda.is_available():
                 results.gpu = torch.cuda.get_device_name(0)
                 results.gpu_latents = measure_scoring(plan.ns, device="cuda", repeats=plan.repeats)

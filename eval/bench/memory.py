@@ -68,10 +68,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ns", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32])
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    from eval.bench.reference import load_policy
+    from eval.bench.reference import load_bench_policy
 
     obs = {"state": np.asarray(args.state, dtype=np.float32)}
-    loaded = load_policy(args.family, args.task, len(args.state), args.action_dim)
+    loaded = load_bench_policy(args.family, args.task, len(args.state), args.action_dim)
     params = sum(p.numel() * p.element_size() for p in loaded.policy.model.parameters())
     peaks = peaks_by_n(loaded.policy, obs, args.ns)
     print(json.dumps({"family": args.family, "source": loaded.source, "model_mb": params / MB,

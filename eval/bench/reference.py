@@ -17,7 +17,7 @@ from eval.bench.selection import BENCHED_SELECTORS, PresampledPolicy
 from eval.bench.timing import interleaved_medians
 from wam_tts import SELECTORS, WorldActionModel, make_selector
 
-FAMILIES = ("joint", "inverse")
+BENCH_FAMILIES = ("joint", "inverse")
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class LoadedPolicy:
     """``"checkpoint <file>"`` or ``"untrained, recipe-sized (no checkpoint)"``."""
 
 
-def load_policy(family: str, task: str, state_dim: int, action_dim: int) -> LoadedPolicy:
+def load_bench_policy(family: str, task: str, state_dim: int, action_dim: int) -> LoadedPolicy:
     """The shipped ``family`` policy for ``task``, or an untrained one of the same size."""
     from adapters.reference import checkpoint_path, load_reference_policy
 

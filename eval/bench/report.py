@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from eval.bench.exploring import ExploringCost
 from eval.bench.harness import HarnessCost
 from eval.bench.reference import ActProfile, QueryTiming
-from eval.bench.selection import BENCHED_SELECTORS, ScoringTime
+from eval.bench.selection import BENCHED_SELECTORS, FLOOR_SCORES, MEMORY_PASS, ScoringTime
 
 #: Targets of the benchmark issue.
 SCORING_FRACTION = 0.01  # consensus scoring / one query of the model it serves
+FLOOR_RATIO = 3.0  # a future-space score against one read of the futures
 COSMOS_N16_MS = 1.0  # consensus scoring of 16 Cosmos-sized latents on the CPU
 BATCHED_SPEEDUP = 5.0  # N = 8 batched against eight sequential calls
 EXPLORING_FRACTION = 0.05  # save/restore against executing a branch
@@ -31,6 +32,7 @@ class BenchResults:
     queries: list[QueryTiming] = field(default_factory=list)
     profile: ActProfile | None = None
     latents: list[ScoringTime] = field(default_factory=list)
+    floor: list[ScoringTime] = field(default_factory=list)
     exploring: ExploringCost | None = None
     harness: HarnessCost | None = None
     memory: list[dict] = field(default_factory=list)
@@ -66,6 +68,11 @@ def targets(r: BenchResults) -> list[Target]:
     if cosmos16:
         out.append(Target("consensus scoring of N = 16 Cosmos-sized latents < 1 ms on this CPU",
                           _ms(cosmos16[0].seconds), cosmos16[0].seconds * 1e3 < COSMOS_N16_MS))
+    if r.floor:
+        ratios = floor_ratios(r.floor)
+        (family, n, score), worst_ratio = max(ratios.items(), key=lambda kv: kv[1])
+        out.append(Target(f"every future-space score within {FLOOR_RATIO:g}x of one memory pass at N = 8-32",
+                          f"worst {worst_ratio:.1f}x ({score}, {family}, N={n})", worst_ratio <= FLOOR_RATIO))
     if r.latents:
         worst = max((s for s in r.latents if s.selector == "consensus"), key=lambda s: s.seconds)
         out.append(Target(
@@ -113,6 +120,7 @@ def render(r: BenchResults) -> str:
         "",
         *_queries(r),
         *_latents("## 1b. Selection overhead on Cosmos- and LingBot-sized latents (CPU)", r.latents),
+        *_floor(r),
         *_profile(r),
         *_batched(r),
         *_exploring(r),
@@ -169,6 +177,31 @@ def _latents(title: str, rows: list) -> list[str]:
         table.setdefault((s.family, s.n), {})[s.selector] = s.seconds
     for (family, n), by in table.items():
         lines.append(f"| {family} | {n} | " + " | ".join(_num(by[s]) if s in by else "n/a" for s in BENCHED_SELECTORS) + " |")
+    return [*lines, ""]
+
+
+def floor_ratios(rows: list[ScoringTime]) -> dict[tuple[str, int, str], float]:
+    """(family, N, score) -> the score's time over one memory pass of the same futures."""
+    passes = {(s.family, s.n): s.seconds for s in rows if s.selector == MEMORY_PASS}
+    return {(s.family, s.n, s.selector): s.seconds / passes[(s.family, s.n)]
+            for s in rows if s.selector != MEMORY_PASS}
+
+
+def _floor(r: BenchResults) -> list[str]:
+    if not r.floor:
+        return []
+    names = [k for k in FLOOR_SCORES if k != MEMORY_PASS]
+    ratios = floor_ratios(r.floor)
+    passes = {(s.family, s.n): s.seconds for s in r.floor if s.selector == MEMORY_PASS}
+    lines = ["## 1d. Future-space scores against one memory pass (CPU)", "",
+             "Each score against `futures.sum()` over the same tensor, timed side by side: the score's time "
+             "over the memory pass. Consensus computes `f_i - mean` directly; the medoid's pairwise distances "
+             "come from one Gram matrix `F Fᵀ`, a single read of the futures but N² D multiply-adds, which "
+             "a CPU core does more slowly than it streams the futures.", "",
+             "| latents | N | memory pass ms | " + " | ".join(names) + " |", "|---|---|---|" + "---|" * len(names)]
+    for family, n in passes:
+        lines.append(f"| {family} | {n} | {_num(passes[(family, n)])} | "
+                     + " | ".join(f"{ratios[(family, n, k)]:.1f}x" for k in names) + " |")
     return [*lines, ""]
 
 

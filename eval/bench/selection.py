@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import torch
 
 from eval.bench.timing import interleaved_medians
-from wam_tts import Branches, WorldActionModel, branch_noise, make_selector
+from wam_tts import Branches, WorldActionModel, branch_noise, consensus_scores, make_selector
+from wam_tts.scores import medoid_scores
 
 #: Per-branch future shapes of the large models: Cosmos latent slots, LingBot latents.
 FUTURE_SHAPES = {
@@ -16,7 +17,15 @@ FUTURE_SHAPES = {
 }
 #: Action chunk per family: (H, A).
 CHUNKS = {"Cosmos (16x3x28x28)": (32, 7), "LingBot (48x2x24x20)": (32, 16)}
-BENCHED_SELECTORS = ("value", "consensus", "weighted")
+BENCHED_SELECTORS = ("value", "consensus", "weighted", "medoid")
+#: Future-space scores timed against one read of the same futures (``MEMORY_PASS``).
+MEMORY_PASS = "one memory pass"
+FLOOR_SCORES = {
+    "consensus (mse)": lambda f: consensus_scores(f, "mse"),
+    "consensus (cosine)": lambda f: consensus_scores(f, "cosine"),
+    "medoid (mse, Gram matrix)": lambda f: medoid_scores(f, "mse"),
+    MEMORY_PASS: lambda f: f.sum(),
+}
 
 
 class PresampledPolicy(WorldActionModel):
@@ -59,6 +68,19 @@ def measure_scoring(ns: tuple[int, ...] = (1, 2, 4, 8, 16, 32), device: str = "c
             medians = interleaved_medians({name: (lambda s=s: s.act(None)) for name, s in selectors.items()},
                                           repeats=repeats)
             rows += [ScoringTime(family, name, n, medians[name]) for name in BENCHED_SELECTORS]
+    return rows
+
+
+def measure_score_floor(ns: tuple[int, ...] = (8, 16, 32), repeats: int = 30) -> list[ScoringTime]:
+    """Median time of each future-space score and of one memory pass over the same futures
+    (``futures.sum()``), run interleaved per (family, N)."""
+    rows = []
+    for family, shape in FUTURE_SHAPES.items():
+        for n in ns:
+            futures = branch_noise(shape, n, 1)
+            medians = interleaved_medians({name: (lambda fn=fn, f=futures: fn(f)) for name, fn in FLOOR_SCORES.items()},
+                                          repeats=repeats)
+            rows += [ScoringTime(family, name, n, seconds) for name, seconds in medians.items()]
     return rows
 
 

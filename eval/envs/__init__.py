@@ -5,32 +5,22 @@
     env = make_env("robosuite", "Lift", cameras=["agentview"], image_size=84)
 
 Backends import their simulator lazily (inside the constructor), so importing this
-package is cheap.
+package is cheap. Every ``*_env.py`` module here is imported and registers its backend
+with :func:`eval.envs.registry.register_env`, so a new backend is one new file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import pkgutil
 from typing import Any
 
 from eval.envs.base import EnvBackend, Obs
-from eval.envs.robocasa_env import ROBOCASA_TASK_MAX_STEPS, RoboCasaEnv
-from eval.envs.robosuite_env import TASK_MAX_STEPS, RobosuiteEnv
-from eval.envs.robotwin_env import ROBOTWIN_TASKS, RoboTwinEnv
-from wam_tts import Registry
+from eval.envs.registry import BACKEND_TASKS, ENV_BACKENDS, register_env
 
-ENV_BACKENDS: Registry[Callable[..., EnvBackend]] = Registry("env backend")
-
-#: Tasks each backend knows, for configs and clear errors before anything is built.
-BACKEND_TASKS: dict[str, tuple[str, ...]] = {}
-
-
-ENV_BACKENDS.register("robosuite")(RobosuiteEnv)
-BACKEND_TASKS["robosuite"] = tuple(TASK_MAX_STEPS)
-ENV_BACKENDS.register("robocasa")(RoboCasaEnv)
-BACKEND_TASKS["robocasa"] = tuple(ROBOCASA_TASK_MAX_STEPS)
-ENV_BACKENDS.register("robotwin")(RoboTwinEnv)
-BACKEND_TASKS["robotwin"] = ROBOTWIN_TASKS
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name.endswith("_env"):
+        importlib.import_module(f"{__name__}.{_module.name}")
 
 
 def make_env(backend: str, task: str, **options: Any) -> EnvBackend:
@@ -42,4 +32,4 @@ def make_env(backend: str, task: str, **options: Any) -> EnvBackend:
     return factory(task, **options)
 
 
-__all__ = ["BACKEND_TASKS", "ENV_BACKENDS", "EnvBackend", "Obs", "make_env"]
+__all__ = ["BACKEND_TASKS", "ENV_BACKENDS", "EnvBackend", "Obs", "make_env", "register_env"]

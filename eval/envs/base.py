@@ -24,6 +24,15 @@ class EnvBackend(ABC):
     max_steps: int
     action_dim: int
     supports_state: bool = False
+    """Whether ``get_state()`` / ``set_state(state)`` restore the simulator exactly (the
+    exploring selector needs it)."""
+    seeds_by_trial: bool = False
+    """Whether ``reset(seed)`` takes the trial index (0, 1, ...) instead of a derived seed,
+    for simulators that number their own episodes (RoboCasa's scenes, RoboTwin's
+    expert-checked seeds)."""
+    state_unsupported_reason: str | None = None
+    """Why a backend without save/restore cannot offer it; named in the exploring
+    selector's error."""
 
     @abstractmethod
     def reset(self, seed: int) -> Obs:
@@ -40,6 +49,11 @@ class EnvBackend(ABC):
     @abstractmethod
     def observe(self) -> Obs:
         """The current observation, without stepping."""
+
+    @property
+    def timestep(self) -> int:
+        """Actions executed since the last :meth:`reset` (what ``max_steps`` budgets)."""
+        raise NotImplementedError(f"the {self.name} backend does not count its steps (define timestep)")
 
     def execute(self, actions: np.ndarray) -> Obs:
         """Apply an action chunk ``[k, A]`` step by step and return the last observation."""

@@ -36,9 +36,14 @@ from typing import Any
 import numpy as np
 
 from eval.envs.base import Obs
+from eval.envs.registry import register_env
 from eval.envs.robosuite_env import PROPRIO_KEYS, RobosuiteEnv, RobosuiteState, _import_robosuite
+from wam_tts import ACTION_SPACES
 
 #: Task → step limit, from upstream's run_robocasa_eval.py (TASK_MAX_STEPS).
+#: The arm action of Cosmos-Policy's RoboCasa protocol (the mobile base is held still).
+ACTION_SPACES.register("cosmos_robocasa")("xyz, axis-angle, gripper")
+
 ROBOCASA_TASK_MAX_STEPS: dict[str, int] = {
     "PnPCounterToCab": 500, "PnPCabToCounter": 500, "PnPCounterToSink": 700, "PnPSinkToCounter": 500,
     "PnPCounterToMicrowave": 600, "PnPMicrowaveToCounter": 500, "PnPCounterToStove": 500,
@@ -60,6 +65,15 @@ COSMOS_PROPRIO_KEYS: tuple[str, ...] = ("robot0_gripper_qpos", "robot0_eef_pos",
 ROBOCASA_BODY_PART_ORDERING = ("right", "right_gripper", "base", "torso")
 ARM_ACTION_DIM = 7
 UPSTREAM_CONTROLLER_PKL = "experiments/robot/robocasa/robocasa_controller_configs.pkl"
+
+#: How the global ``np.random`` is seeded before each episode (robosuite 1.5.1, which
+#: Cosmos-Policy pins, draws the robot's start-joint noise from it; 1.5.2 uses the env's
+#: own generator): ``per_episode`` from the episode's simulator seed (reproducible whatever
+#: ran before), or ``upstream`` as upstream's eval leaves it: ``base_seed`` (195) before the
+#: first episode, and 7 before the others (its VAE reseeds the global RNGs with 7 at every
+#: encode when DETERMINISTIC is set).
+SEED_PROTOCOLS = ("per_episode", "upstream")
+UPSTREAM_ENCODE_SEED = 7
 
 ROBOCASA_INSTALL_HINT = (
     "RoboCasa is not on PyPI. Install Cosmos-Policy's fork in the same environment: "
@@ -108,7 +122,11 @@ class CosmosProtocolEnv(RobosuiteEnv):
         warmup_steps: int = WARMUP_STEPS,
         instruction: str = "",
         robocasa_action_layout: bool = True,
+        seed_protocol: str = "per_episode",
+        base_seed: int = 195,
     ) -> None:
+        if seed_protocol not in SEED_PROTOCOLS:
+            raise ValueError(f"seed_protocol must be one of {SEED_PROTOCOLS}, got {seed_protocol!r}")
         if max_steps < 1 or warmup_steps < 0 or image_size < 1:
             raise ValueError(f"need max_steps >= 1, warmup_steps >= 0, image_size >= 1; got {max_steps}, {warmup_steps}, {image_size}")
         self._suite = _import_robosuite()
@@ -124,6 +142,8 @@ class CosmosProtocolEnv(RobosuiteEnv):
         self.warmup_steps = int(warmup_steps)
         self.instruction = instruction
         self.robocasa_action_layout = robocasa_action_layout
+        self.seed_protocol = seed_protocol
+        self.base_seed = int(base_seed)
         self.action_dim = ARM_ACTION_DIM
         self._renderer = None  # cameras come from robosuite's own renderer, as upstream
         self._env: Any = None
@@ -163,6 +183,7 @@ class CosmosProtocolEnv(RobosuiteEnv):
         if not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"{self.name}: reset takes the episode index (an int >= 0), got {seed!r}")
         kwargs = self._make_kwargs(int(seed))
+        np.random.seed(self.global_seed(int(seed)))
         rebuild = self._new_env_each_episode()
         if self._env is None or rebuild:
             self.close()
@@ -177,6 +198,12 @@ class CosmosProtocolEnv(RobosuiteEnv):
         for _ in range(self.warmup_steps):
             self._raw = dict(self._env.step(zero.copy())[0])
         return self.observe()
+
+    def global_seed(self, episode: int) -> int:
+        """The seed of the global ``np.random`` before episode ``episode`` (see :data:`SEED_PROTOCOLS`)."""
+        if self.seed_protocol == "upstream":
+            return self.base_seed if episode == 0 else UPSTREAM_ENCODE_SEED
+        return int(self._make_kwargs(episode)["seed"]) % 2**32
 
     def step(self, action: np.ndarray) -> Obs:
         self._require_env()
@@ -198,6 +225,12 @@ class CosmosProtocolEnv(RobosuiteEnv):
     def success(self) -> bool:
         self._require_env()
         return bool(self._env._check_success())
+
+    @property
+    def timestep(self) -> int:
+        """Actions executed since the last reset (the zero-action warm-up not counted)."""
+        self._require_env()
+        return int(self._env.timestep) - self.warmup_steps
 
     def full_action(self, action: np.ndarray) -> np.ndarray:
         """The robot's full action for a 7-D arm + gripper action: base and torso still,
@@ -279,6 +312,7 @@ class CosmosProtocolEnv(RobosuiteEnv):
             raise RuntimeError(f"{self.name}/{self.task}: call reset(episode) first")
 
 
+@register_env("robocasa", tasks=tuple(ROBOCASA_TASK_MAX_STEPS))
 class RoboCasaEnv(CosmosProtocolEnv):
     """One of the 24 RoboCasa tasks, evaluated exactly as Cosmos-Policy's RoboCasa script does.
 
@@ -302,6 +336,7 @@ class RoboCasaEnv(CosmosProtocolEnv):
         max_steps: int | None = None,
         controller_configs: str | None = "cosmos",
         randomize_cameras: bool = False,
+        seed_protocol: str = "per_episode",
     ) -> None:
         if task not in ROBOCASA_TASK_MAX_STEPS:
             raise ValueError(f"unknown RoboCasa task {task!r}; valid tasks: {', '.join(ROBOCASA_TASK_MAX_STEPS)}")
@@ -310,8 +345,8 @@ class RoboCasaEnv(CosmosProtocolEnv):
         import robocasa  # noqa: F401  (registers the kitchen envs with robosuite)
 
         super().__init__(task, robot=robot, cameras=ROBOCASA_CAMERAS, image_size=image_size,
-                         max_steps=max_steps or ROBOCASA_TASK_MAX_STEPS[task], robocasa_action_layout=False)
-        self.base_seed = int(base_seed)
+                         max_steps=max_steps or ROBOCASA_TASK_MAX_STEPS[task], robocasa_action_layout=False,
+                         seed_protocol=seed_protocol, base_seed=base_seed)
         self.scenes = tuple((int(layout), int(style)) for layout, style in scenes)
         self.obj_instance_split = obj_instance_split
         self.randomize_cameras = randomize_cameras
@@ -338,6 +373,16 @@ class RoboCasaEnv(CosmosProtocolEnv):
 
     def _new_env_each_episode(self) -> bool:
         return True
+
+    def episode_instruction(self, episode: int) -> str:
+        """The instruction of episode ``episode`` (RoboCasa draws it with the scene: one kitchen build)."""
+        warmup, self.warmup_steps = self.warmup_steps, 0
+        try:
+            self.reset(episode)
+            return self._episode_instruction()
+        finally:
+            self.warmup_steps = warmup
+            self.close()
 
     def _episode_instruction(self) -> str:
         return str(self._env.get_ep_meta()["lang"])

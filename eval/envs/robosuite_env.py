@@ -22,18 +22,25 @@ actions are clipped by robosuite's controller. Episodes are never ended by robos
 
 from __future__ import annotations
 
-import os
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-os.environ.setdefault("MUJOCO_GL", "osmesa")  # offscreen rendering on CPU; before mujoco loads
+from eval.envs.rendering import choose_gl_backend
+
+choose_gl_backend()  # EGL on a GPU machine, OSMesa on a CPU; the user's setting wins; before mujoco loads
 
 import numpy as np  # noqa: E402
 
 from eval.envs.base import EnvBackend, Obs  # noqa: E402
+from eval.envs.registry import register_env  # noqa: E402
+from wam_tts import ACTION_SPACES  # noqa: E402
 
 #: Task → the harness's step budget (about 2-3x what the scripted expert needs).
+#: The OSC_POSE action: a position delta, an axis-angle rotation delta and the gripper.
+ACTION_SPACES.register("robosuite_osc")("xyz, axis-angle, gripper")
+
 TASK_MAX_STEPS: dict[str, int] = {
     "Lift": 150,
     "Stack": 250,
@@ -50,19 +57,41 @@ PROPRIO_KEYS: tuple[str, ...] = ("robot0_eef_pos", "robot0_eef_quat", "robot0_gr
 EXCLUDED_SUFFIXES: tuple[str, ...] = ("_to_robot0_eef_quat",)
 
 
+#: Attribute types of a robosuite controller that make up its state between steps.
+CONTROLLER_STATE_TYPES = (np.ndarray, np.generic, bool, int, float)
+
+
 @dataclass(frozen=True)
 class RobosuiteState:
     """Everything the next steps depend on: MuJoCo's integration state, the grippers'
-    integrated commands, and the env's step counters. Valid in the episode it was taken
-    in (a reset may move fixed objects, such as the door, in the model itself)."""
+    integrated commands, the controllers' cached state and the env's step counters.
+    Valid in the episode it was taken in (a reset may move fixed objects, such as the
+    door, in the model itself).
+
+    The controllers matter: with robosuite's lite physics an OSC controller caches the
+    reference pose, Jacobians and mass matrix, and its ``new_update`` flag decides whether
+    the next ``set_goal`` recomputes them; restoring MuJoCo alone left them as the last
+    explored branch had them, and an explored episode drifted from an unexplored one by
+    about 1e-7 per chunk."""
 
     physics: np.ndarray
     grippers: tuple[np.ndarray, ...]
+    controllers: tuple[dict[str, Any], ...]
     timestep: int
     cur_time: float
 
 
+def _controller_state_of(controllers: list[Any]) -> tuple[dict[str, Any], ...]:
+    """:func:`_controller_state` of each controller, copied together (arrays shared across
+    controllers stay shared)."""
+    return copy.deepcopy(tuple({key: value for key, value in vars(c).items() if isinstance(value, CONTROLLER_STATE_TYPES)}
+                               for c in controllers))
+
+
 def _import_robosuite() -> Any:
+    from eval.logs import quiet_robosuite
+
+    quiet_robosuite()
     try:
         import robosuite
     except ImportError as err:  # pragma: no cover - depends on the install
@@ -72,6 +101,7 @@ def _import_robosuite() -> Any:
     return robosuite
 
 
+@register_env("robosuite", tasks=tuple(TASK_MAX_STEPS))
 class RobosuiteEnv(EnvBackend):
     """A robosuite task (see :data:`TASK_MAX_STEPS`) as an :class:`EnvBackend` and a
     :class:`wam_tts.Simulator`.
@@ -161,6 +191,7 @@ class RobosuiteEnv(EnvBackend):
         return RobosuiteState(
             physics=physics,
             grippers=tuple(np.array(g.current_action) for g in self._grippers),
+            controllers=_controller_state_of(self._robot_controllers),
             timestep=env.timestep,
             cur_time=env.cur_time,
         )
@@ -177,6 +208,8 @@ class RobosuiteEnv(EnvBackend):
         self._mujoco.mj_setState(model, data, state.physics, self._spec)
         for gripper, action in zip(self._grippers, state.grippers, strict=True):
             gripper.current_action = np.array(action)
+        for controller, saved in zip(self._robot_controllers, copy.deepcopy(state.controllers), strict=True):
+            vars(controller).update(saved)
         env.timestep = state.timestep
         env.cur_time = state.cur_time
 
@@ -187,6 +220,12 @@ class RobosuiteEnv(EnvBackend):
         self._env.close()
 
     # -- internals --------------------------------------------------------------------
+    @property
+    def _robot_controllers(self) -> list[Any]:
+        """The robots' controllers (robosuite builds new ones at every reset)."""
+        return [c for robot in self._env.robots
+                for c in (robot.composite_controller, *robot.composite_controller.part_controllers.values())]
+
     @property
     def timestep(self) -> int:
         """Control steps since the last reset."""

@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 
 from eval.envs.base import EnvBackend, Obs
+from eval.envs.registry import register_env
+from wam_tts import ACTION_SPACES
 
 ROBOTWIN_TASKS: tuple[str, ...] = (
     "adjust_bottle", "beat_block_hammer", "blocks_ranking_rgb", "blocks_ranking_size", "click_alarmclock",
@@ -57,6 +59,8 @@ ROBOTWIN_TASKS: tuple[str, ...] = (
 TASK_CONFIGS: dict[str, str] = {"easy": "demo_clean", "hard": "demo_randomized"}
 ROBOTWIN_CAMERAS: tuple[str, ...] = ("head_camera", "left_camera", "right_camera")
 EE_ACTION_DIM = 16
+#: Both arms' end-effector poses (relative to the episode's initial pose) and grippers.
+ACTION_SPACES.register("robotwin_ee")("xyz, quat, gripper, xyz, quat, gripper")
 #: RoboTwin's eval_policy.py starts at 100000 * (1 + seed); LingBot-VA's client at 10000 * (1 + seed).
 DEFAULT_SEED_STRIDE = 100_000
 #: Step budget RoboTwin uses for a task missing from _eval_step_limit.yml.
@@ -68,15 +72,20 @@ NO_STATE_API = (
     "with setup_demo), so branches cannot be executed from a saved state there"
 )
 
+#: The last RoboTwin commit with the layout this backend and the plug-in use (``script/``,
+#: ``task_config/``, ``policy/`` + ``script/eval_policy.py``); later commits renamed and replaced them.
+ROBOTWIN_COMMIT = "c3ddfa8"
 ROBOTWIN_INSTALL_HINT = (
     "RoboTwin 2.0 is not on PyPI. Install it into the environment that runs the policy (Python 3.10 "
     "upstream; 3.12 with its scipy/open3d pins relaxed for LingBot-VA through LeRobot): "
-    "`git clone https://github.com/RoboTwin-Platform/RoboTwin && cd RoboTwin && bash script/_install.sh "
+    f"`git clone https://github.com/RoboTwin-Platform/RoboTwin && cd RoboTwin && git checkout {ROBOTWIN_COMMIT} "
+    "&& bash script/_install.sh "
     "&& bash script/_download_assets.sh`, then `pip install -e /path/to/wam-tts` there and point "
     "ROBOTWIN_ROOT (or root=) at the checkout. See eval/envs/robotwin.md."
 )
 
 
+@register_env("robotwin", tasks=ROBOTWIN_TASKS)
 class RoboTwinEnv(EnvBackend):
     """One RoboTwin 2.0 task at Easy (``demo_clean``) or Hard (``demo_randomized``).
 
@@ -175,6 +184,11 @@ class RoboTwinEnv(EnvBackend):
 
     def success(self) -> bool:
         return bool(self._task_env.eval_success)
+
+    @property
+    def timestep(self) -> int:
+        """``take_action`` calls since the last reset (RoboTwin's own count)."""
+        return int(self._task_env.take_action_cnt)
 
     def observe(self) -> Obs:
         with self._inside():
@@ -338,6 +352,12 @@ def _robotwin_root(root: str | None) -> Path:
     if not path:
         raise ImportError(f"the robotwin backend needs a RoboTwin checkout: set ROBOTWIN_ROOT or pass root=. {ROBOTWIN_INSTALL_HINT}")
     path = Path(path).expanduser().resolve()
+    if not (path / "task_config").is_dir() and ((path / "scripts").is_dir() or (path / "env_cfg").is_dir()):
+        raise ImportError(
+            f"{path} has the layout of RoboTwin after {ROBOTWIN_COMMIT} (scripts/, env_cfg/task_config/, no "
+            "policy/ folders or script/eval_policy.py), which this backend and the plug-in do not read: "
+            f"check out the last commit with the classic layout, `git -C {path} checkout {ROBOTWIN_COMMIT}`"
+        )
     if not (path / "envs" / "_base_task.py").is_file():
         raise ImportError(f"{path} is not a RoboTwin 2.0 checkout (no envs/_base_task.py). {ROBOTWIN_INSTALL_HINT}")
     if str(path) not in sys.path:

@@ -85,7 +85,7 @@ def get_model(usr_args: dict[str, Any]) -> SelectorModel:
     if cls.needs_simulator:
         raise SimulatorUnsupportedError(
             f"the {cls.name} selector cannot run in RoboTwin's eval script: {NO_STATE_API}. "
-            "Use consensus, value or weighted."
+            "Use consensus or value (weighted and mean blend actions, which a streaming policy such as LingBot-VA refuses)."
         )
     if "action_space" in cls.option_names():
         node.setdefault("action_space", ACTION_SPACE)

@@ -15,6 +15,14 @@ echo -e "\033[33mgpu id (to use): ${gpu_id}\033[0m"
 
 cd ../.. # move to RoboTwin's root
 
+# the classic layout (RoboTwin c3ddfa8 or earlier): later commits renamed script/ to scripts/
+# and replaced policy/ and eval_policy.py with a client/server
+if [ ! -f script/eval_policy.py ]; then
+    echo "error: $(pwd) has no script/eval_policy.py: this plug-in needs RoboTwin's classic layout;" \
+         "run 'git -C $(pwd) checkout c3ddfa8' (the last commit with it)" >&2
+    exit 2
+fi
+
 PYTHONWARNINGS=ignore::UserWarning \
 python script/eval_policy.py --config policy/$policy_name/deploy_policy.yml \
     --overrides \

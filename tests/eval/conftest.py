@@ -49,7 +49,7 @@ def run_cli(args: list[str], cwd: Path, timeout: float = 120, check: bool = True
 def results(path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-trial results without timings or stored configs, in a canonical order."""
     episodes, steps = load_run(path)
-    episodes = episodes.drop(columns=["wall_s", "config", "baseline_config"])
+    episodes = episodes.drop(columns=["wall_s", "config", "baseline_config", "baseline_run_id"])
     episodes = episodes.sort_values(["run_id", "task", "trial"]).reset_index(drop=True)
     steps = steps.drop(columns=["sample_s", "score_s", "env_s"])
     steps = steps.sort_values(["run_id", "task", "trial", "decision"]).reset_index(drop=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from eval.bench.exploring import ExploringCost
@@ -52,7 +54,10 @@ def test_interleaved_medians_time_each_function():
     medians = interleaved_medians({"a": lambda: bump("a"), "b": lambda: bump("b")}, repeats=5, warmup=2,
                                   before={"b": lambda: bump("setup")})
     assert calls == {"a": 7, "b": 7, "setup": 5} and set(medians) == {"a", "b"}
-    assert all(m >= 0 for m in medians.values())
+    timed = interleaved_medians({"short": lambda: time.sleep(0.005), "long": lambda: time.sleep(0.02)},
+                                repeats=3, warmup=0, before={"short": lambda: time.sleep(0.2)})
+    assert 0.005 <= timed["short"] < 0.2  # seconds; the untimed 0.2 s setup is not counted
+    assert 0.02 <= timed["long"] and timed["short"] < timed["long"]
     with pytest.raises(ValueError, match="repeats must be >= 1"):
         interleaved_medians({"a": lambda: None}, repeats=0)
 
@@ -64,11 +69,11 @@ def test_quick_bench_writes_every_section_and_target(tmp_path, capsys):
     out = tmp_path / "bench.md"
     main(["--quick", "--out", str(out)])
     text = out.read_text()
-    for heading in ("## Targets", "## 1a.", "## 1b.", "## 1c.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.",
+    for heading in ("## Targets", "## 1a.", "## 1b.", "## 1c.", "## 1d.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.",
                     "## 7.", "## Notes"):
         assert heading in text, heading
     assert "Load average (1 / 5 / 15 min)" in text and "thread(s)" in text
     rows = [line for line in text.splitlines() if line.startswith("| ") and line.endswith(("| yes |", "| **no** |"))]
-    assert len(rows) == 6, rows  # every measurable target has a verdict
+    assert len(rows) == 7, rows  # every measurable target has a verdict
     assert "| joint | 8 |" in text and "| inverse | 16 |" in text
     assert f"wrote {out}" in capsys.readouterr().out

@@ -9,8 +9,8 @@ import pytest
 from eval.build import ConfigError, build_task, check_config
 from eval.config import baseline_config, fingerprint, run_id
 from eval.run import run_job
-from wam_tts import DISTANCES
 from tests.eval.conftest import TOY, compose_config
+from wam_tts import DISTANCES
 
 
 def test_the_selector_node_reaches_the_selector_unchanged():

@@ -78,8 +78,9 @@ def test_a_malformed_policy_output_is_an_error_naming_it_and_the_other_trials_ar
     assert errors["decisions"].tolist() == [k for k in hit if k is not None]
 
     spared = episodes.loc[~faulted, ["task", "trial"]]
-    keep_e = episodes.merge(spared).drop(columns=["run_id", "config", "baseline_config"], errors="ignore")
-    ref_e = clean_episodes.merge(spared).drop(columns=["run_id", "config", "baseline_config"], errors="ignore")
+    stored = ["run_id", "config", "baseline_config", "baseline_run_id"]
+    keep_e = episodes.merge(spared).drop(columns=stored, errors="ignore")
+    ref_e = clean_episodes.merge(spared).drop(columns=stored, errors="ignore")
     pd.testing.assert_frame_equal(keep_e, ref_e, check_exact=True)
     pd.testing.assert_frame_equal(steps.merge(spared).drop(columns="run_id"),
                                   clean_steps.merge(spared).drop(columns="run_id"), check_exact=True)

@@ -23,17 +23,21 @@ def test_multirun_over_selectors_matches_single_runs_and_a_real_launcher(tmp_pat
     out = sweep(tmp_path, "sequential")
     metas = [json.loads(p.read_text()) for p in (tmp_path / "sequential").glob("*/run.json")]
     runs = sorted((m["config"]["selector"]["name"], m["config"]["n"]) for m in metas)
-    assert runs == [("consensus", 1), ("consensus", 4), ("vanilla", 1)]  # vanilla n=4 skipped
+    assert runs == [("consensus", 4), ("vanilla", 1)]  # vanilla n=4 and consensus n=1 skipped
+    assert "consensus at n=1 is the vanilla N = 1 baseline by construction" in out
     episodes, _ = load_run(tmp_path / "sequential")
-    assert len(episodes) == 3 * 2 * 3
+    assert len(episodes) == 2 * 2 * 3
     # every run records its N = 1 baseline's config, and that baseline is the vanilla run
     vanilla = episodes[episodes["selector"] == "vanilla"]
     assert {fingerprint(json.loads(c)) for c in episodes["baseline_config"]} == {
         fingerprint(json.loads(vanilla["config"].iloc[0]))}
-    # any selector with one branch is the vanilla baseline, trial for trial
-    one = episodes[episodes["n"] == 1].pivot_table(index=["task", "trial"], columns="selector", values="length")
-    assert (one["vanilla"] == one["consensus"]).all()
-    assert "Sweep results" in out and "Δ vs N=1" in out and "+0.0" in out
+    assert set(episodes["baseline_run_id"]) == set(vanilla["run_id"])
+    # the skipped cell is the vanilla baseline, trial for trial (what same_as_baseline_at_n1 declares)
+    run_job(compose_config([*TOY, "trials=3", "selector=consensus", "n=1"]), tmp_path / "consensus1")
+    sweep_vanilla = results(tmp_path / "sequential")
+    sweep_vanilla = tuple(df[df["selector"].eq("vanilla")].reset_index(drop=True) for df in sweep_vanilla)
+    assert_same_results(results(tmp_path / "consensus1"), sweep_vanilla, ignore=("run_id", "selector", "scores"))
+    assert "Sweep results" in out and "Δ vs N=1" in out
 
     single = tmp_path / "single"
     run_job(compose_config([*TOY, "trials=3", "n=4"]), single)

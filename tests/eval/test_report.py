@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -9,8 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
 
 from eval.report import build_report, main
+from eval.reporting.document import Document
+from eval.reporting.sections import PARTS, make_group, render_part
 from eval.results import RunStore, TrialRecord, load_run
 from wam_tts import diagnostics as diag
 from wam_tts.diagnostics.synthetic import synthetic_rollouts
@@ -62,29 +68,72 @@ def test_every_figure_names_its_runs_and_episode_counts(synthetic_report):
     assert "Runs: synthetic-synthetic-vanilla-n1 (1); 36 episodes" in report.markdown.read_text()
 
 
-def test_report_numbers_equal_the_librarys(synthetic_report):
+def _z_within_tasks(eps: pd.DataFrame) -> pd.Series:
+    """Per-task z-score (ddof 0) of the episodes' consistency, written out with pandas."""
+    grouped = eps.groupby("task")["episode_consistency"]
+    return (eps["episode_consistency"] - grouped.transform("mean")) / grouped.transform(lambda x: x.std(ddof=0))
+
+
+def _oof_auc(z: np.ndarray, y: np.ndarray) -> float:
+    """Pooled out-of-fold probabilities of a logistic regression, 5 stratified folds, seed 0."""
+    proba = np.empty(len(y))
+    for train, test in StratifiedKFold(n_splits=5, shuffle=True, random_state=0).split(z, y):
+        proba[test] = LogisticRegression().fit(z[train, None], y[train]).predict_proba(z[test, None])[:, 1]
+    return float(roc_auc_score(y, proba))
+
+
+def test_report_numbers_equal_an_independent_computation(synthetic_report):
     _, report, episodes, steps = synthetic_report
     md = report.markdown.read_text()
     numbers = json.loads(report.summary.read_text())["groups"]["synthetic on synthetic"]
-    base = episodes[episodes.selector == "vanilla"]
-    sep = diag.separation(base)
-    assert numbers["diagnostics"]["separation"]["cohens_d"] == pytest.approx(sep.cohens_d)
-    assert f"Cohen's d = {sep.cohens_d:.3f}" in md
-    for tasks in ("aligned", "all"):
-        pred = diag.predict_success(base, tasks=tasks)
-        assert numbers["diagnostics"]["prediction"][tasks]["auc"] == pytest.approx(pred.auc)
-        assert f"| {tasks} | {pred.auc:.3f} | [{pred.ci_low:.3f}, {pred.ci_high:.3f}] |" in md
-    corr = diag.latent_consistency_correlation(steps[steps.selector == "vanilla"])
-    assert numbers["diagnostics"]["correlation"]["pearson_r"] == pytest.approx(corr.pearson_r)
-    assert f"Pearson r = {corr.pearson_r:.3f}" in md
-    rates = diag.selector_table(episodes).set_index("selector")
-    for selector, row in rates.iterrows():
-        assert f"| {selector} | {row.n} | {row.successes}/{row.trials} | {row.rate:.3f} |" in md
-    c = rates.loc["consensus"]
-    assert f"| {c.delta:.3f} | [{c.delta_low:.3f}, {c.delta_high:.3f}] | yes | {c.p_value:.3g} |" in md
-    alignment = diag.task_alignment(base).set_index("task")["alignment"]
-    per_task = {r["task"]: r["alignment"] for r in numbers["diagnostics"]["per_task"]}
-    assert per_task == alignment.to_dict()
+    base = episodes[episodes.selector == "vanilla"].reset_index(drop=True)
+    z, y = _z_within_tasks(base), base["success"].to_numpy()
+    # Cohen's d of the per-task z-scores, pooled standard deviation with ddof 1
+    zs, zf = z[y].to_numpy(), z[~y].to_numpy()
+    pooled = np.sqrt(((len(zs) - 1) * zs.var(ddof=1) + (len(zf) - 1) * zf.var(ddof=1)) / (len(zs) + len(zf) - 2))
+    d = (zs.mean() - zf.mean()) / pooled
+    assert numbers["diagnostics"]["separation"]["cohens_d"] == pytest.approx(d, rel=1e-9)
+    assert f"Cohen's d = {d:.3f}" in md
+    # a task is aligned when its successes' mean consistency exceeds its failures'
+    means = base.groupby(["task", "success"])["episode_consistency"].mean().unstack()
+    alignment = {task: "aligned" if row[True] > row[False] else "misaligned" for task, row in means.iterrows()}
+    assert {r["task"]: r["alignment"] for r in numbers["diagnostics"]["per_task"]} == alignment
+    assert set(alignment.values()) == {"aligned", "misaligned"}  # the fixture has both kinds
+    aligned = base["task"].map(alignment).eq("aligned").to_numpy()
+    for tasks, rows in (("all", np.ones(len(base), bool)), ("aligned", aligned)):
+        auc = _oof_auc(z.to_numpy()[rows], y[rows])
+        assert numbers["diagnostics"]["prediction"][tasks]["auc"] == pytest.approx(auc, rel=1e-9)
+        assert f"| {tasks} | {auc:.3f} |" in md
+    # global z-scores leave Pearson's r unchanged: the raw steps' correlation
+    vs = steps[(steps.selector == "vanilla") & steps["consistency"].notna() & steps["latent_change"].notna()]
+    r = np.corrcoef(vs["latent_change"], vs["consistency"])[0, 1]
+    assert numbers["diagnostics"]["correlation"]["pearson_r"] == pytest.approx(r, rel=1e-9)
+    assert f"Pearson r = {r:.3f}" in md
+    counts = episodes.groupby(["selector", "n"])["success"].agg(["sum", "count"])
+    for (selector, n), (wins, trials) in counts.iterrows():
+        assert f"| {selector} | {n} | {wins}/{trials} | {wins / trials:.3f} |" in md
+    rate = counts["sum"] / counts["count"]
+    delta = rate.loc[("consensus", 8)] - rate.loc[("vanilla", 1)]
+    assert re.search(rf"\| {delta:.3f} \| \[-?\d\.\d{{3}}, -?\d\.\d{{3}}\] \| (yes|no) \|", md)
+
+
+def test_sections_are_typed_objects_computed_apart_from_the_document(synthetic_report):
+    _, report, episodes, steps = synthetic_report
+    group = make_group("synthetic on synthetic", "synthetic-synthetic_", episodes, steps,
+                       diagnose=None, baseline_selector="vanilla", seed=0)
+    stored = report.numbers["groups"]["synthetic on synthetic"]
+    assert [part.key for part in PARTS] == list(stored) == ["diagnostics", "selection"]
+    for part in PARTS:
+        keys: set[str] = set()
+        for compute in ((part.intro,) if part.intro else ()) + part.sections:
+            section = compute(group)  # computing needs no document
+            assert dataclasses.is_dataclass(section), compute.__name__
+            keys |= set(section.numbers())
+        assert keys == set(stored[part.key])
+    doc = Document("t")
+    render_part(doc, PARTS[1], group)
+    headings = [b[2] for b in doc.blocks if b[0] == "h"]
+    assert headings[0] == "Test-time selection: synthetic on synthetic" and "Selector table" in headings
 
 
 def test_one_class_data_gives_messages_not_nan_plots(tmp_path):

@@ -6,9 +6,11 @@ import json
 import math
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from eval.results import EPISODE_SCHEMA, STEP_SCHEMA, RunMismatchError, RunStore, TrialRecord, load_run
+from wam_tts.records import DecisionRecord, EpisodeRecord, column_names
 
 INTERFACE_EPISODE_COLUMNS = [
     "run_id", "policy", "env", "task", "selector", "n", "trial", "seed", "success", "status", "error",
@@ -33,7 +35,8 @@ def record(task="reach", trial=0, decisions=2, status="success", run_id="r1"):
     episode = {**ident, "success": status == "success", "status": status,
                "error": "Traceback ..." if status == "error" else "", "length": 2 * decisions,
                "decisions": decisions, "episode_consistency": math.exp(-0.1), "mean_value": math.nan,
-               "mean_latent_change": 0.2, "wall_s": 0.5, "attempts": 1, "config": "{}", "baseline_config": "{}"}
+               "mean_latent_change": 0.2, "wall_s": 0.5, "attempts": 1, "config": "{}", "baseline_config": "{}",
+               "baseline_run_id": "vanilla-n1-0"}
     return TrialRecord(episode, steps)
 
 
@@ -44,6 +47,16 @@ def test_schemas_hold_the_interface_columns():
     assert EPISODE_SCHEMA.names[: len(INTERFACE_EPISODE_COLUMNS) - 2] == INTERFACE_EPISODE_COLUMNS[:-2]
     assert set(INTERFACE_EPISODE_COLUMNS) <= set(EPISODE_SCHEMA.names)
     assert STEP_SCHEMA.names == INTERFACE_STEP_COLUMNS
+
+
+def test_parquet_schemas_derive_from_the_records():
+    assert EPISODE_SCHEMA.names == list(column_names(EpisodeRecord))
+    assert STEP_SCHEMA.names == list(column_names(DecisionRecord))
+    assert EPISODE_SCHEMA.field("baseline_run_id").type == pa.string()
+    assert EPISODE_SCHEMA.field("success").type == pa.bool_()
+    assert EPISODE_SCHEMA.field("n").type == pa.int64()
+    assert STEP_SCHEMA.field("scores").type == pa.list_(pa.float64())
+    assert STEP_SCHEMA.field("latent_change").type == pa.float64()
 
 
 def test_commit_then_load_roundtrip(tmp_path):
@@ -143,3 +156,15 @@ def test_load_run_reads_all_runs_below_a_sweep_dir(tmp_path):
     assert sorted(episodes["run_id"]) == ["r1", "r2"] and len(steps) == 4
     with pytest.raises(FileNotFoundError):
         load_run(tmp_path / "missing")
+
+
+def test_a_trial_file_of_another_schema_is_refused_naming_the_missing_column(tmp_path):
+    import pyarrow.parquet as pq
+
+    store = RunStore(tmp_path)
+    store.open(META)
+    store.commit(record(trial=0))
+    path = store.episodes_dir / "reach__00000.parquet"
+    pq.write_table(pq.ParquetFile(path).read().drop_columns(["baseline_run_id"]), path)
+    with pytest.warns(UserWarning, match=r"missing \['baseline_run_id'\], unexpected \[\]"):
+        assert store.scan().finished == {}

@@ -70,8 +70,8 @@ def test_whole_chunk_execution_makes_exact_futures_fully_consistent():
 
 
 def test_rows_record_scores_values_choice_and_predicted_change():
-    env = ToyEnv("reach")
-    policy = ToyPolicy(horizon=2, chunk=3, noise=0.2, bias=0.1)
+    env = ToyEnv("reach", step_delay=0.004)
+    policy = ToyPolicy(horizon=2, chunk=3, noise=0.2, bias=0.1, delay=0.05)
     selector = ValueSelector(policy, n=5)
     decisions = _recording(selector)
     rollout = Rollout(env, selector, max_steps=6)
@@ -83,7 +83,10 @@ def test_rows_record_scores_values_choice_and_predicted_change():
     assert row["scores"] == pytest.approx(decision.scores.tolist())
     assert row["chosen_value"] == pytest.approx(float(decision.branches.values[row["chosen"]]))
     assert row["predicted_latent_change"] == pytest.approx(float(torch.linalg.vector_norm(decision.future - obs0)))
-    assert row["sample_s"] >= 0 and row["score_s"] >= 0 and row["env_s"] > 0
+    assert (row["sample_s"], row["score_s"]) == (decision.sample_s, decision.score_s)
+    assert 0.05 <= row["sample_s"] < 10 and 0 <= row["score_s"] < row["sample_s"]  # the policy sleeps 50 ms
+    steps_run = rollout.rows[1]["t"] - row["t"]  # the chunk's actions executed before decision 1
+    assert steps_run == 3 and 3 * 0.004 <= row["env_s"] < 10  # each env step sleeps 4 ms
 
 
 def test_episode_stops_at_success_and_records_its_length():

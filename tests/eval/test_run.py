@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pandas as pd
 import pytest
 
+from eval.config import run_id
 from eval.results import load_run
 from eval.run import run_job
 from eval.summary import summarize
@@ -22,12 +24,16 @@ def test_single_run_records_every_trial_and_a_rerun_resumes(tmp_path, capsys):
     assert set(episodes["status"]) <= {"success", "failure"} and 0 < rate < 1
     assert episodes["success"].mean() == pytest.approx(rate)
     assert len(steps) == episodes["decisions"].sum()
+    assert episodes["length"].between(1, 20).all() and (episodes["length"] >= episodes["decisions"]).all()
+    expected_seeds = {(t, i): _independent_trial_seed(0, t, i) for t in ("reach", "reach_far") for i in range(6)}
+    assert episodes.set_index(["task", "trial"])["seed"].to_dict() == expected_seeds
+    assert len(set(expected_seeds.values())) == 12 and trial_seed(0, "reach", 3) == 840644196
     row = episodes.iloc[0]
-    assert row["seed"] == trial_seed(0, row["task"], row["trial"])
     config = json.loads(row["config"])
     assert config["n"] == 4 and config["selector"]["name"] == "consensus"
     baseline = json.loads(row["baseline_config"])
     assert (baseline["selector"]["name"], baseline["n"]) == ("vanilla", 1)
+    assert row["baseline_run_id"] == run_id(baseline) and row["baseline_run_id"].startswith("vanilla-n1-")
     assert all(len(s) == 4 for s in steps["scores"]) and all(len(v) == 4 for v in steps["values"])
     assert "Results" in capsys.readouterr().out
 
@@ -35,6 +41,12 @@ def test_single_run_records_every_trial_and_a_rerun_resumes(tmp_path, capsys):
     run_job(compose_config([*TOY, "trials=8", "n=4"]), tmp_path)  # 2 more trials per task
     assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes  # finished trials untouched
     assert len(load_run(tmp_path)[0]) == 16
+
+
+def _independent_trial_seed(seed: int, task: str, trial: int) -> int:
+    """The documented trial seed written out: blake2b-64 of ``seed/task/trial``, 63 bits, mod 2**31."""
+    digest = hashlib.blake2b(f"{seed}/{task}/{trial}".encode(), digest_size=8).digest()
+    return (int.from_bytes(digest, "little") & (2**63 - 1)) % 2**31
 
 
 def test_same_seed_same_config_gives_identical_trials(tmp_path):
@@ -104,8 +116,12 @@ def test_corrupt_result_files_are_reported_and_those_trials_rerun(tmp_path, capl
 
 
 def test_shards_split_the_trials_of_one_run(tmp_path):
+    every = [(task, trial) for task in ("reach", "reach_far") for trial in range(4)]
     for index in range(3):
-        run_job(compose_config([*TOY, "trials=4", f"shard.index={index}", "shard.count=3"]), tmp_path / "sharded")
+        shard_dir = tmp_path / "sharded" / str(index)  # one directory per shard: overlaps show as duplicates
+        run_job(compose_config([*TOY, "trials=4", f"shard.index={index}", "shard.count=3"]), shard_dir)
+        shard = load_run(shard_dir)[0]
+        assert sorted(zip(shard["task"], shard["trial"], strict=True)) == sorted(every[index::3])  # this shard's trials only
     run_job(compose_config([*TOY, "trials=4"]), tmp_path / "whole")
     assert_same_results(results(tmp_path / "sharded"), results(tmp_path / "whole"))
 

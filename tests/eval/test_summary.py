@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import pandas as pd
 import pytest
 
-from eval.config import baseline_config, to_dict
 from eval.summary import format_grid, format_table, main, summarize
+from eval.trials import RunIdentity
 from tests.eval.conftest import TOY, compose_config
 from wam_tts.diagnostics import wilson_interval
 
@@ -26,15 +25,17 @@ def test_wilson_interval_of_nothing_is_nan():
     assert all(math.isnan(x) for x in wilson_interval(0, 0))
 
 
-def episodes_of(selector: str, n: int, outcomes: dict[str, list[str]]) -> pd.DataFrame:
-    cfg = to_dict(compose_config([*TOY, f"selector={selector}", f"n={n}"]))
+def episodes_of(selector: str, n: int, outcomes: dict[str, list[str]], *overrides: str) -> pd.DataFrame:
+    """Episode rows of a run of ``selector`` with ``n`` branches, identified as the harness does."""
+    ident = RunIdentity.of(compose_config([*TOY, f"selector={selector}", f"n={n}", *overrides]))
     rows = []
     for task, statuses in outcomes.items():
         for trial, status in enumerate(statuses):
-            rows.append({"run_id": f"{selector}-{n}", "policy": "toy", "env": "toy", "task": task,
+            rows.append({"run_id": ident.run_id, "policy": "toy", "env": "toy", "task": task,
                          "selector": selector, "n": n, "trial": trial, "seed": trial, "status": status,
                          "success": status == "success", "length": 10, "episode_consistency": 0.5,
-                         "config": json.dumps(cfg), "baseline_config": json.dumps(baseline_config(cfg))})
+                         "config": ident.config, "baseline_config": ident.baseline_config,
+                         "baseline_run_id": ident.baseline_run_id})
     return pd.DataFrame(rows)
 
 
@@ -83,3 +84,31 @@ def test_grid_shows_selectors_by_n_per_task_with_errors_marked():
     vanilla, consensus = lines[2], lines[3]
     assert vanilla.startswith("vanilla") and "50.0 [" in vanilla
     assert consensus.startswith("consensus") and "100.0 [" in consensus and "e1" in consensus
+
+
+def test_a_run_with_a_non_default_selector_option_finds_the_default_vanilla_baseline():
+    """Regression: ``weighted`` with ``tau=0.1`` looked for a baseline with ``tau=0.1`` too."""
+    base = episodes_of("vanilla", 1, {"reach": ["success", "failure"]})
+    weighted = episodes_of("weighted", 4, {"reach": ["success", "success"]}, "selector.tau=0.1")
+    assert weighted["baseline_run_id"].iloc[0] == base["run_id"].iloc[0]
+    assert weighted["run_id"].iloc[0] != episodes_of("weighted", 4, {"reach": ["success"]})["run_id"].iloc[0]
+    table = summarize(pd.concat([base, weighted], ignore_index=True)).set_index("selector")
+    assert table.loc["weighted", "delta_pp"] == pytest.approx(50.0)
+
+
+def test_the_baseline_is_the_run_named_by_baseline_run_id_not_a_fingerprint_match():
+    base = episodes_of("vanilla", 1, {"reach": ["success", "failure"]})
+    best = episodes_of("consensus", 4, {"reach": ["success", "success"]})
+    table = summarize(pd.concat([base, best.assign(baseline_run_id="elsewhere")], ignore_index=True))
+    assert math.isnan(table.set_index("selector").loc["consensus", "delta_pp"])
+
+
+def test_columns_stay_aligned_for_long_task_names():
+    long = "a_task_with_a_much_longer_name"
+    table = summarize(pd.concat([episodes_of("vanilla", 1, {"reach": ["success"], long: ["failure"]}),
+                                 episodes_of("consensus", 4, {"reach": ["success"], long: ["success"]})]))
+    lines = format_table(table).splitlines()
+    header, rows = lines[0], lines[2:]
+    assert {row.index(" vanilla ") if " vanilla " in row else row.index(" consensus ") for row in rows} == {
+        header.index(" selector ")}
+    assert len({len(row) for row in rows}) == 1

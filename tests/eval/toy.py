@@ -7,13 +7,19 @@ none. Fault injection for tests: ``fail_seed_mod`` makes episodes whose seed is
 divisible by it raise at ``fail_step`` (or kill their process with ``die``);
 ``flaky_dir`` makes each such seed fail only once (a marker file per seed);
 ``step_delay`` slows steps down for interruption tests; ``image`` adds an 8x8
-``cam_image``.
+``cam_image``; ``count_dir`` appends a line to ``<count_dir>/<seed>`` at every reset, so
+a test can count how often each episode ran, across processes.
 
 ``ToyPolicy`` (policy ``toy``): every branch repeats ``gain * (g - x)`` for ``chunk``
 steps plus per-branch noise (``wam_tts.branch_noise``); its future is ``x`` plus the
 sum of its first ``horizon`` actions (the truth when those actions all run), plus
 ``bias`` times branch noise; its value is ``-|future - g|``; with ``images`` it also
-returns the predicted frames as ``extras["future_image"]``.
+returns the predicted frames as ``extras["future_image"]``. ``delay`` makes each
+``sample`` sleep (a hanging policy); with ``block_alarm`` that sleep cannot be
+interrupted by SIGALRM either (like a simulator stuck in C code).
+
+The factory's ``checkpoint`` option names a file per task (``{task}`` replaced) that
+must exist, like a real policy's checkpoint; its ``validate`` hook reports missing ones.
 
 Importing this module registers both (idempotently), so it can be named in a run's
 ``plugins``.
@@ -44,13 +50,14 @@ class ToyEnv(EnvBackend):
 
     def __init__(self, task: str, *, max_steps: int = 40, tol: float = 0.05, fail_seed_mod: int = 0,
                  fail_step: int = 3, die: bool = False, flaky_dir: str | None = None,
-                 step_delay: float = 0.0, image: bool = False) -> None:
+                 step_delay: float = 0.0, image: bool = False, count_dir: str | None = None) -> None:
         if task not in TASKS:
             raise ValueError(f"unknown toy task {task!r}; valid tasks: {', '.join(TASKS)}")
         self.task, self.max_steps, self.action_dim = task, max_steps, 2
         self.goal = np.array(TASKS[task])
         self.tol, self.fail_seed_mod, self.fail_step, self.die = tol, fail_seed_mod, fail_step, die
         self.flaky_dir, self.step_delay, self.image = flaky_dir, step_delay, image
+        self.count_dir = count_dir
         self.x = np.zeros(2)
         self.t = 0
         self.seed = 0
@@ -58,6 +65,10 @@ class ToyEnv(EnvBackend):
 
     def reset(self, seed: int) -> Obs:
         self.seed = seed
+        if self.count_dir is not None:
+            Path(self.count_dir).mkdir(parents=True, exist_ok=True)
+            with open(Path(self.count_dir) / str(seed), "a") as handle:
+                handle.write(f"{os.getpid()}\n")
         self.x = np.random.default_rng(seed).uniform(-1.0, 1.0, size=2)
         self.t = 0
         self.history = [self.x.copy()]
@@ -124,12 +135,16 @@ class ToyPolicy(WorldActionModel):
     """Goal-seeking chunks whose futures are the sum of their actions (see module docstring)."""
 
     def __init__(self, horizon: int = 3, chunk: int = 4, gain: float = 0.25, noise: float = 0.05,
-                 bias: float = 0.0, value: bool = True, delay: float = 0.0, images: bool = False) -> None:
+                 bias: float = 0.0, value: bool = True, delay: float = 0.0, images: bool = False,
+                 block_alarm: bool = False) -> None:
         self.future_horizon, self.chunk, self.gain, self.noise = horizon, chunk, gain, noise
         self.bias, self.has_value_head, self.delay, self.images = bias, value, delay, images
+        self.block_alarm = block_alarm
 
     def sample(self, obs: Obs, n: int, seed: int) -> Branches:
         if self.delay:
+            if self.block_alarm:
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
             time.sleep(self.delay)
         state = torch.as_tensor(obs["state"], dtype=torch.float64)
         x, g = state[:2], state[2:]
@@ -153,7 +168,25 @@ def _register() -> None:
             ENV_BACKENDS.register(backend)(cls)
             BACKEND_TASKS[backend] = tuple(TASKS)
     if "toy" not in POLICIES:
-        POLICIES.register("toy")(lambda task, **options: ToyPolicy(**options))
+        POLICIES.register("toy")(make_toy_policy)
+
+
+def missing_checkpoints(task: str, checkpoint: str | None = None, **options) -> list[str]:
+    """The ``validate`` hook of the toy factory: its per-task checkpoint file must exist."""
+    if checkpoint is None or Path(checkpoint.format(task=task)).is_file():
+        return []
+    return [f"no toy checkpoint for task {task!r} at {checkpoint.format(task=task)}"]
+
+
+def make_toy_policy(task: str, checkpoint: str | None = None, **options) -> ToyPolicy:
+    """The toy policy; a missing ``checkpoint`` file fails as a real policy's would."""
+    problems = missing_checkpoints(task, checkpoint)
+    if problems:
+        raise FileNotFoundError(problems[0])
+    return ToyPolicy(**options)
+
+
+make_toy_policy.validate = missing_checkpoints
 
 
 _register()

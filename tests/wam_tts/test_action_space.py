@@ -10,7 +10,7 @@ from wam_tts.action_space import axis_angle_to_quat, quat_to_axis_angle
 def test_parse_layouts_and_names():
     space = ActionSpace.parse("xyz, axis-angle, gripper")
     assert space.dim == 7
-    assert ActionSpace.parse("robotwin_ee").dim == 16
+    assert ActionSpace.parse("xyz, quat, gripper, xyz, quat, gripper").dim == 16
     assert ActionSpace.parse("euclidean").dim is None
     with pytest.raises(ValueError, match="unknown action component 'euler'"):
         ActionSpace.parse("xyz, euler")
@@ -39,14 +39,17 @@ def test_quaternion_components_average_and_translations_stay_linear():
     q2 = -axis_angle_to_quat(torch.tensor([0.0, 0.0, 0.8]))  # same rotation class, flipped sign
     actions = torch.zeros(2, 1, 8)
     actions[:, 0, :3] = torch.tensor([[0.0, 0.0, 0.0], [1.0, 2.0, 3.0]])
-    actions[0, 0, 3:7], actions[1, 0, 3:7] = q1, q2
-    actions[:, 0, 7] = torch.tensor([-1.0, 1.0])
-    out = ActionSpace.parse("xyz, quat, gripper").average(actions, torch.tensor([0.5, 0.5]))
-    assert torch.allclose(out[0, :3], torch.tensor([0.5, 1.0, 1.5]))
-    assert quat_to_axis_angle(out[0, 3:7]).tolist() == pytest.approx([0.0, 0.0, 0.6], abs=1e-5)
-    assert out[0, 7].item() == pytest.approx(0.0)
+    actions[0, 0, 3:7], actions[1, 0, 3:7] = 2.0 * q1, 0.5 * q2  # non-unit inputs
+    actions[:, 0, 7] = torch.tensor([0.0, 4.0])
+    out = ActionSpace.parse("xyz, quat, gripper").average(actions, torch.tensor([0.25, 0.75]))
+    assert torch.allclose(out[0, :3], torch.tensor([0.75, 1.5, 2.25]))
+    assert torch.linalg.vector_norm(out[0, 3:7]).item() == pytest.approx(1.0, abs=1e-6)  # a unit quaternion itself
+    # about one axis the mean angle is atan2(sum w sin, sum w cos), by the weights alone (not the norms)
+    expected = math.atan2(0.25 * math.sin(0.4) + 0.75 * math.sin(0.8), 0.25 * math.cos(0.4) + 0.75 * math.cos(0.8))
+    assert quat_to_axis_angle(out[0, 3:7]).tolist() == pytest.approx([0.0, 0.0, expected], abs=1e-5)
+    assert out[0, 7].item() == pytest.approx(3.0)  # the gripper is linear: 0.25 * 0 + 0.75 * 4
 
 
 def test_width_mismatch_is_an_error():
     with pytest.raises(ValueError, match="7 dimensions but actions have 5"):
-        ActionSpace.parse("robosuite_osc").average(torch.zeros(2, 1, 5), torch.tensor([0.5, 0.5]))
+        ActionSpace.parse("xyz, axis-angle, gripper").average(torch.zeros(2, 1, 5), torch.tensor([0.5, 0.5]))

@@ -34,6 +34,15 @@ def test_relative_weights_do_not_depend_on_the_scores_scale_or_offset():
     assert float(softmax_weights(scores, 1.0, "absolute").max()) < 0.26  # ... which is the confound
 
 
+def test_two_branches_get_equal_weights_whatever_the_rounding():
+    """N = 2: both futures are equally far from their mean, up to float rounding."""
+    futures = torch.tensor([[0.1, 0.7, 0.3], [0.4, 0.2, 0.9]])
+    scores = torch.tensor([0.9512294, 0.9512295])  # one ulp apart
+    torch.testing.assert_close(softmax_weights(scores, 1.0, "spread"), torch.full((2,), 0.5))
+    d = WeightedSelector(FixedBranchesPolicy(ACTIONS[:2], futures), n=2).act(None)
+    torch.testing.assert_close(d.weights, torch.full((2,), 0.5))
+
+
 def test_equal_scores_and_one_branch_give_uniform_weights():
     torch.testing.assert_close(softmax_weights(torch.full((4,), 0.7), 1.0, "spread"), torch.full((4,), 0.25))
     assert softmax_weights(torch.tensor([0.3]), 1.0, "spread").tolist() == [1.0]
@@ -68,7 +77,7 @@ def test_mean_rotations_average_on_so3():
     rot[0, 0, 3:6] = torch.tensor([0.0, 0.0, 0.4])
     rot[1, 0, 3:6] = torch.tensor([0.0, 0.0, 0.8])
     rot[:, 0, 6] = torch.tensor([-1.0, 1.0])
-    d = MeanSelector(FixedBranchesPolicy(rot, torch.zeros(2, 1)), n=2, action_space="robosuite_osc").act(None)
+    d = MeanSelector(FixedBranchesPolicy(rot, torch.zeros(2, 1)), n=2, action_space="xyz, axis-angle, gripper").act(None)
     torch.testing.assert_close(d.actions[0, 3:6], torch.tensor([0.0, 0.0, 0.6]))
     assert float(d.actions[0, 6]) == 0.0
 
@@ -90,4 +99,4 @@ def test_option_problems_are_found_without_building_anything(name, options, mess
 
 
 def test_valid_options_have_no_problems():
-    assert option_problems("weighted", {"tau": 0.5, "tau_scale": "absolute", "action_space": "robosuite_osc"}) == []
+    assert option_problems("weighted", {"tau": 0.5, "tau_scale": "absolute", "action_space": "xyz, axis-angle, gripper"}) == []

@@ -124,10 +124,14 @@ def test_capabilities_are_declared():
     declared = {name: (cls.needs_simulator, cls.needs_value_head, cls.fixed_n, cls.blends_actions)
                 for name, cls in ((n, SELECTORS.get(n)) for n in SELECTORS)}
     assert declared == {
+        "action_consensus": (False, False, None, False),
         "consensus": (False, False, None, False),
+        "gated": (False, False, None, False),
+        "medoid": (False, False, None, False),
         "exploring": (True, False, None, False),
         "mean": (False, False, None, True),
         "value": (False, True, None, False),
+        "value_consensus": (False, True, None, False),
         "vanilla": (False, False, 1, False),
         "weighted": (False, False, None, True),
     }

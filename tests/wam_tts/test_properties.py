@@ -45,8 +45,7 @@ def test_scores_are_in_unit_interval_and_choice_is_valid(data):
     s = consensus_scores(futures)
     assert s.shape == (n,) and bool(((s > 0) & (s <= 1)).all())
     d = WeightedSelector(FixedBranchesPolicy(actions, futures), n=n, tau=0.5).act(None)
-    assert 0 <= d.index < n and d.actions.shape == actions.shape[1:]
-    assert torch.isclose(d.weights.sum(), torch.tensor(1.0, device=d.weights.device))
+    assert 0 <= d.index < n and d.actions.shape == actions.shape[1:]  # weights: test_selector_contracts.py
 
 
 @given(st.integers(1, 16), st.integers(0, 2**40))

@@ -33,7 +33,7 @@ def test_consensus_picks_the_branch_nearest_the_mean_and_tells_the_policy():
     d = ConsensusSelector(p, n=4).act(None)
     assert d.index == 2 and torch.equal(d.actions, ACTIONS[2])
     assert p.selected == [2]
-    assert d.scores.shape == (4,) and d.sample_s >= 0 and d.score_s >= 0
+    assert d.scores.shape == (4,)  # timings: test_selector_contracts.py
 
 
 def test_value_picks_the_highest_value_and_needs_a_value_head():
@@ -122,5 +122,5 @@ def test_weighted_with_one_branch_executes_it_exactly_like_vanilla():
     """No float round trip through quaternions when one branch carries all the weight."""
     actions = torch.tensor([[[0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 1.0]]])
     p = FixedBranchesPolicy(actions, torch.zeros(1, 2))
-    d = WeightedSelector(p, n=1, action_space="robosuite_osc").act(None)
+    d = WeightedSelector(p, n=1, action_space="xyz, axis-angle, gripper").act(None)
     assert torch.equal(d.actions, VanillaSelector(p).act(None).actions)

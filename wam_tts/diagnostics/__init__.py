@@ -13,7 +13,9 @@ Needs pandas, scipy and scikit-learn (``pip install wam-tts[diagnostics]``);
 from wam_tts.diagnostics._frames import (
     CONFIG_KEY,
     EPISODE_KEY,
+    MIN_PER_CLASS,
     TASK_KEY,
+    few_per_class,
     finished_episodes,
     require_columns,
 )
@@ -65,6 +67,7 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "DifferenceCurves",
     "EPISODE_KEY",
+    "MIN_PER_CLASS",
     "Separation",
     "SuccessPrediction",
     "TASK_KEY",
@@ -79,6 +82,7 @@ __all__ = [
     "detect_background_collapse",
     "difference_curves",
     "episode_consistency",
+    "few_per_class",
     "finished_episodes",
     "latent_change_by_alignment",
     "latent_consistency_correlation",

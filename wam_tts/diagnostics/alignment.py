@@ -14,21 +14,30 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from wam_tts.diagnostics._frames import TASK_KEY, as_float, finished_episodes, present, require_columns
+from wam_tts.diagnostics._frames import (
+    MIN_PER_CLASS,
+    TASK_KEY,
+    as_float,
+    finished_episodes,
+    present,
+    require_columns,
+)
 from wam_tts.diagnostics.consistency import zscore_within
+from wam_tts.records import DECISION, EPISODE
 
 ALIGNED, MISALIGNED, UNDETERMINED = "aligned", "misaligned", "undetermined"
 
 
 def task_alignment(
     episodes: pd.DataFrame,
-    column: str = "episode_consistency",
+    column: str = EPISODE.episode_consistency,
     by: Sequence[str] = TASK_KEY,
 ) -> pd.DataFrame:
     """One row per task: success/failure counts and mean consistency, their gap, and the label.
 
     ``alignment`` is ``"aligned"`` (gap > 0), ``"misaligned"`` (gap <= 0) or
     ``"undetermined"`` (the task has only one outcome, or no scored episode of one).
+    ``few`` marks a label drawn from fewer than :data:`MIN_PER_CLASS` episodes of a class.
     ``mean_latent_change`` (mean of the episodes' ``mean_latent_change``) is added when the
     column exists. Errored episodes are excluded.
     """
@@ -52,6 +61,7 @@ def task_alignment(
             consistency_failure=float(fail.mean()) if len(fail) else np.nan,
             gap=float(gap),
             alignment=label,
+            few=label != UNDETERMINED and min(len(succ), len(fail)) < MIN_PER_CLASS,
         )
         if "mean_latent_change" in g.columns:
             row["mean_latent_change"] = float(
@@ -66,6 +76,7 @@ def task_alignment(
         "consistency_failure",
         "gap",
         "alignment",
+        "few",
     ]
     if "mean_latent_change" in eps.columns:
         columns.append("mean_latent_change")
@@ -74,7 +85,7 @@ def task_alignment(
 
 def aligned_episodes(
     episodes: pd.DataFrame,
-    column: str = "episode_consistency",
+    column: str = EPISODE.episode_consistency,
     by: Sequence[str] = TASK_KEY,
 ) -> pd.DataFrame:
     """The (non-errored) episodes of consistency-aligned tasks."""
@@ -88,7 +99,7 @@ def aligned_episodes(
 
 def latent_change_by_alignment(
     episodes: pd.DataFrame,
-    column: str = "episode_consistency",
+    column: str = EPISODE.episode_consistency,
     by: Sequence[str] = TASK_KEY,
 ) -> pd.DataFrame:
     """Mean Δz (episodes' ``mean_latent_change``) of aligned vs misaligned tasks (Fig. 4).
@@ -100,7 +111,7 @@ def latent_change_by_alignment(
     ratio compares each task's failures with its own successes (below 1: failures move less).
     """
     eps = finished_episodes(episodes)
-    require_columns(eps, ["mean_latent_change"], "episodes")
+    require_columns(eps, [EPISODE.mean_latent_change], "episodes")
     table = task_alignment(eps, column, by)
     keys = present(table, by)
     labelled = eps.merge(table[[*keys, "alignment"]], on=keys, how="inner")
@@ -147,7 +158,7 @@ class Correlation:
 
 def latent_consistency_pairs(
     steps: pd.DataFrame,
-    latent: str = "latent_change",
+    latent: str = DECISION.latent_change,
     normalise_by: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Steps with both Δz and consistency finite, plus their z-scores ``z_latent``, ``z_consistency``.
@@ -155,7 +166,7 @@ def latent_consistency_pairs(
     ``normalise_by=None`` z-scores over the whole frame (the paper: within each model);
     pass e.g. ``TASK_KEY`` to z-score within each task instead.
     """
-    require_columns(steps, [latent, "consistency"], "steps")
+    require_columns(steps, [latent, DECISION.consistency], "steps")
     s = steps.assign(_dz=as_float(steps[latent], latent), _c=as_float(steps["consistency"], "consistency"))
     s = s[np.isfinite(s["_dz"]) & np.isfinite(s["_c"])]
     return s.assign(
@@ -165,7 +176,7 @@ def latent_consistency_pairs(
 
 def latent_consistency_correlation(
     steps: pd.DataFrame,
-    latent: str = "latent_change",
+    latent: str = DECISION.latent_change,
     normalise_by: Sequence[str] | None = None,
 ) -> Correlation:
     """``scipy.stats.pearsonr`` and ``spearmanr`` of per-step z-scored Δz vs consistency.

@@ -52,10 +52,11 @@ from wam_tts.diagnostics._frames import (
     present,
     require_columns,
 )
+from wam_tts.records import DECISION, EPISODE
 
 DEFAULT_THRESHOLD = 0.1
 DEFAULT_MIN_RUN = 3
-CHANGE_COLUMNS = ("latent_change", "predicted_latent_change")
+CHANGE_COLUMNS = (DECISION.latent_change, DECISION.predicted_latent_change)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def detect_background_collapse(
         raise ValueError(f"threshold must be a positive number, got {threshold}")
     if not isinstance(min_run, int) or min_run < 1:
         raise ValueError(f"min_run must be an integer >= 1, got {min_run!r}")
-    require_columns(steps, [*CHANGE_COLUMNS, "decision", "t"], "steps")
+    require_columns(steps, [*CHANGE_COLUMNS, DECISION.decision, DECISION.t], "steps")
     ep_key = present(steps, EPISODE_KEY)
     if not ep_key:
         raise ValueError(f"steps table has none of the episode-key columns {list(EPISODE_KEY)}")
@@ -121,7 +122,7 @@ def detect_background_collapse(
         s[c] = as_float(s[c], c)
     if episodes is not None:
         eps = finished_episodes(episodes)
-        require_columns(eps, [*ep_key, "length"], "episodes")
+        require_columns(eps, [*ep_key, EPISODE.length], "episodes")
         outcome = eps[[*ep_key, "success", "length"]]
         s = s.merge(outcome, on=ep_key, how="inner", validate="many_to_one")
         s["_success"] = s["success"].astype(bool)

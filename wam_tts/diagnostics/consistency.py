@@ -22,6 +22,7 @@ from wam_tts.diagnostics._frames import (
     present,
     require_columns,
 )
+from wam_tts.records import DECISION, EPISODE
 
 
 def episode_consistency(steps: pd.DataFrame) -> pd.DataFrame:
@@ -30,7 +31,7 @@ def episode_consistency(steps: pd.DataFrame) -> pd.DataFrame:
     Returns one row per episode: the episode-key columns, ``episode_consistency`` and
     ``scored_steps`` (how many steps had a consistency; 0 gives NaN).
     """
-    require_columns(steps, ["consistency"], "steps")
+    require_columns(steps, [DECISION.consistency], "steps")
     key = present(steps, EPISODE_KEY)
     if not key:
         raise ValueError(f"steps table has none of the episode-key columns {list(EPISODE_KEY)}")
@@ -66,7 +67,7 @@ def zscore_within(frame: pd.DataFrame, column: str, by: Sequence[str] | None = T
 
 def normalise_per_task(
     episodes: pd.DataFrame,
-    column: str = "episode_consistency",
+    column: str = EPISODE.episode_consistency,
     by: Sequence[str] = TASK_KEY,
 ) -> pd.Series:
     """Per-task z-score of each episode's consistency (the paper's normalised score)."""
@@ -121,7 +122,7 @@ def one_class_message(n_success: int, n_failure: int, what: str) -> str:
 
 def separation(
     episodes: pd.DataFrame,
-    column: str = "episode_consistency",
+    column: str = EPISODE.episode_consistency,
     by: Sequence[str] = TASK_KEY,
 ) -> Separation:
     """Cohen's d between successful and failed episodes' per-task z-scores (errors excluded)."""

@@ -18,8 +18,9 @@ import pandas as pd
 from wam_tts.diagnostics._frames import CONFIG_KEY, EPISODE_KEY, finished_episodes, present, require_columns
 from wam_tts.diagnostics.consistency import zscore_within
 from wam_tts.diagnostics.selection import baseline_mask, success_rates
+from wam_tts.records import DECISION
 
-QUANTITIES = ("latent_change", "consistency")
+QUANTITIES = (DECISION.latent_change, DECISION.consistency)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,10 @@ def _rate(episodes: pd.DataFrame) -> float:
 def default_runs(episodes: pd.DataFrame, baseline_selector: str = "vanilla") -> tuple[dict, dict] | None:
     """(high, low): the best non-baseline configuration and the N = 1 baseline, or None.
 
-    Without an N = 1 baseline, the configurations with the highest and lowest success rate.
+    Other configurations at N = 1 are left out of ``high``: one branch executed as drawn is
+    the baseline itself (exploring's restore is bit-exact too), so their curves would be a
+    flat zero line. Without an N = 1 baseline, the configurations with the highest and
+    lowest success rate.
     """
     eps = finished_episodes(episodes)
     keys = present(eps, CONFIG_KEY)
@@ -66,7 +70,9 @@ def default_runs(episodes: pd.DataFrame, baseline_selector: str = "vanilla") -> 
     if is_base.any():
         low = eps.loc[is_base, keys].iloc[0].to_dict()
         others = rates[~rates[keys].apply(lambda r: r.to_dict() == low, axis=1)]
-        return others.iloc[0][keys].to_dict(), low
+        if "n" in others.columns:
+            others = others[others["n"] != 1]
+        return (others.iloc[0][keys].to_dict(), low) if len(others) else None
     return rates.iloc[0][keys].to_dict(), rates.iloc[-1][keys].to_dict()
 
 
@@ -76,7 +82,7 @@ def difference_curves(
     high: Mapping[str, Any] | None = None,
     low: Mapping[str, Any] | None = None,
     *,
-    time: str = "t",
+    time: str = DECISION.t,
     normalise: bool = True,
 ) -> DifferenceCurves:
     """H − L per-timestep difference of mean Δz and consistency (paper App. G, Fig. 13).
@@ -97,7 +103,9 @@ def difference_curves(
                 float("nan"),
                 0,
                 0,
-                "Appendix G curves not drawn: the results hold a single configuration.",
+                "Appendix G curves not drawn: the results hold a single configuration"
+                + ("." if len(eps.drop_duplicates(present(eps, CONFIG_KEY))) < 2
+                   else " besides N = 1 runs, which are the N = 1 baseline by construction."),
             )
         high, low = high or runs[0], low or runs[1]
     high, low = dict(high), dict(low)

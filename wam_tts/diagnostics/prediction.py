@@ -19,8 +19,9 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from wam_tts.diagnostics._frames import TASK_KEY, finished_episodes, present
-from wam_tts.diagnostics.alignment import aligned_episodes
+from wam_tts.diagnostics.alignment import ALIGNED, aligned_episodes, task_alignment
 from wam_tts.diagnostics.consistency import normalise_per_task, one_class_message
+from wam_tts.records import EPISODE
 
 TASK_SETS = ("aligned", "all")
 
@@ -82,7 +83,7 @@ def predict_success(
     episodes: pd.DataFrame,
     *,
     tasks: str = "aligned",
-    column: str = "episode_consistency",
+    column: str = EPISODE.episode_consistency,
     by: Sequence[str] = TASK_KEY,
     n_splits: int = 5,
     n_resamples: int = 2000,
@@ -100,7 +101,9 @@ def predict_success(
         raise ValueError(f"n_splits must be >= 2, got {n_splits}")
     eps = finished_episodes(episodes)
     eps = eps.assign(_z=normalise_per_task(eps, column, by))
+    labels = None
     if tasks == "aligned":
+        labels = task_alignment(eps, column, by)["alignment"].value_counts()
         eps = aligned_episodes(eps, column, by)
     eps = eps[eps["_z"].notna()]
     y = eps["success"].to_numpy()
@@ -111,6 +114,9 @@ def predict_success(
     nan = float("nan")
     scope = "consistency-aligned tasks" if tasks == "aligned" else "all tasks"
     message = one_class_message(n_s, n_f, f"AUC on {scope} not computed")
+    if labels is not None and len(labels) and not labels.get(ALIGNED, 0):
+        message = (f"AUC on {scope} not computed: no task is consistency-aligned ("
+                   + ", ".join(f"{count} {label}" for label, count in labels.items()) + " task(s)).")
     if not message and splits < 2:
         message = (
             f"AUC on {scope} not computed: {n_s} successful and {n_f} failed episodes; "
@@ -143,7 +149,7 @@ def predict_success(
 
 def per_task_auc(
     episodes: pd.DataFrame,
-    column: str = "episode_consistency",
+    column: str = EPISODE.episode_consistency,
     by: Sequence[str] = TASK_KEY,
 ) -> pd.DataFrame:
     """ROC AUC of each task's own consistency ranking (App. C.2), NaN with a reason if one-class.

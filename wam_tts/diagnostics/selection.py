@@ -21,9 +21,10 @@ import pandas as pd
 from scipy import stats
 
 from wam_tts.diagnostics._frames import CONFIG_KEY, finished_episodes, present, require_columns
+from wam_tts.records import EPISODE, KEY
 
-RATE_KEY: tuple[str, ...] = (*CONFIG_KEY, "task")
-PAIR_KEY: tuple[str, ...] = ("task", "seed")
+RATE_KEY: tuple[str, ...] = (*CONFIG_KEY, KEY.task)
+PAIR_KEY: tuple[str, ...] = (KEY.task, KEY.seed)
 
 
 def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -174,16 +175,26 @@ def success_rates(
 def baseline_mask(episodes: pd.DataFrame, baseline_selector: str = "vanilla") -> tuple[pd.Series, str]:
     """Which rows are the N = 1 baseline, and a description of it.
 
-    The baseline is ``baseline_selector`` at ``n == 1``; if that was not run, the N = 1
-    episodes of the first selector (alphabetically) that was run at N = 1. All False if none.
+    The baseline is the run that the rows name in ``baseline_run_id`` (the harness stores
+    the run_id of ``eval.config.baseline_config`` with every episode), so the summary and
+    every diagnostic compare with the same run. Only tables without that column (a user's
+    own logs) fall back to ``baseline_selector`` at ``n == 1``, or, if that was not run, the
+    N = 1 episodes of the first selector (alphabetically) run at N = 1. All False if none.
     """
-    require_columns(episodes, ["selector", "n"], "episodes")
-    ones = episodes["n"] == 1
+    if EPISODE.baseline_run_id in episodes.columns:
+        require_columns(episodes, [KEY.run_id, KEY.selector, KEY.n], "episodes")
+        mask = episodes[KEY.run_id].isin(episodes[EPISODE.baseline_run_id].dropna().unique())
+        if not mask.any():
+            return mask, "no N = 1 baseline run (baseline_run_id) in the results"
+        runs = episodes.loc[mask, [KEY.selector, KEY.n]].drop_duplicates().sort_values([KEY.selector, KEY.n])
+        return mask, ", ".join(f"{sel} at N = {n}" for sel, n in runs.itertuples(index=False))
+    require_columns(episodes, [KEY.selector, KEY.n], "episodes")
+    ones = episodes[KEY.n] == 1
     if not ones.any():
         return ones, "no N = 1 episodes"
-    names = episodes.loc[ones, "selector"]
+    names = episodes.loc[ones, KEY.selector]
     chosen = baseline_selector if (names == baseline_selector).any() else sorted(names.unique())[0]
-    return ones & (episodes["selector"] == chosen), f"{chosen} at N = 1"
+    return ones & (episodes[KEY.selector] == chosen), f"{chosen} at N = 1"
 
 
 def _comparisons(
@@ -271,7 +282,7 @@ def weighted_vs_wta(
 
     ``delta`` is weighted minus winner-takes-all, pooled over tasks.
     """
-    require_columns(episodes, ["selector", "n"], "episodes")
+    require_columns(episodes, [KEY.selector, KEY.n], "episodes")
     w = episodes[episodes["selector"] == weighted]
     ref = episodes[episodes["selector"] == winner_takes_all]
     return _comparisons(

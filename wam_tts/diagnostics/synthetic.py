@@ -1,7 +1,7 @@
 """Synthetic rollouts in the results-store columns, with the paper's effects built in.
 
 For trying the diagnostics and the report without running a model, and for tests. Every
-row follows docs/results.md. What is built in (all ground truth, no model):
+row is a :mod:`wam_tts.records` record (docs/results.md). What is built in (all ground truth, no model):
 
 * trials share seeds across configurations, and a per-(task, trial) draw decides success
   for every configuration at once (``success = u < rate``), so comparisons are paired and
@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
+
+from wam_tts.records import DecisionRecord, EpisodeKey, EpisodeRecord
 
 DEFAULT_CONFIGS: dict[tuple[str, int], float] = {
     ("vanilla", 1): 0.45,
@@ -55,6 +58,7 @@ def synthetic_rollouts(
         run_id = f"{policy}-{env}-{selector}-n{n}"
         config = json.dumps({"selector": selector, "n": n})
         base = json.dumps({"selector": "vanilla", "n": 1})
+        base_run_id = f"{policy}-{env}-vanilla-n1"
         for task_index, task in enumerate(tasks):
             scale = 1.0 + task_index
             for trial in range(trials):
@@ -62,15 +66,17 @@ def synthetic_rollouts(
                 success = bool(u < rate)
                 collapsed = not success and stall < collapse[task]
                 k = decisions if not success else int(rng.integers(decisions // 2, decisions + 1))
-                ident = dict(
-                    run_id=run_id,
-                    policy=policy,
-                    env=env,
-                    task=task,
-                    selector=selector,
-                    n=n,
-                    trial=trial,
-                    seed=1000 + trial,
+                ident = asdict(
+                    EpisodeKey(
+                        run_id=run_id,
+                        policy=policy,
+                        env=env,
+                        task=task,
+                        selector=selector,
+                        n=n,
+                        trial=trial,
+                        seed=1000 + trial,
+                    )
                 )
                 rows = []
                 for d in range(k):
@@ -87,41 +93,46 @@ def synthetic_rollouts(
                     )
                     chosen = int(rng.integers(n))
                     rows.append(
-                        dict(
-                            ident,
-                            decision=d,
-                            t=d * chunk,
-                            horizon_t=(d + 1) * chunk,
-                            chosen=chosen,
-                            scores=[float(s) for s in rng.random(n)],
-                            values=values,
-                            chosen_value=values[chosen] if value_head else float("nan"),
-                            distance=dist if scored else float("nan"),
-                            consistency=float(np.exp(-dist)) if scored else float("nan"),
-                            latent_change=dz,
-                            predicted_latent_change=dz * float(rng.lognormal(0.0, 0.1)),
-                            sample_s=0.01,
-                            score_s=0.001,
-                            env_s=0.02,
+                        asdict(
+                            DecisionRecord(
+                                **ident,
+                                decision=d,
+                                t=d * chunk,
+                                horizon_t=(d + 1) * chunk,
+                                chosen=chosen,
+                                scores=[float(s) for s in rng.random(n)],
+                                values=values,
+                                chosen_value=values[chosen] if value_head else float("nan"),
+                                distance=dist if scored else float("nan"),
+                                consistency=float(np.exp(-dist)) if scored else float("nan"),
+                                latent_change=dz,
+                                predicted_latent_change=dz * float(rng.lognormal(0.0, 0.1)),
+                                sample_s=0.01,
+                                score_s=0.001,
+                                env_s=0.02,
+                            )
                         )
                     )
                 frame = pd.DataFrame(rows)
                 steps += rows
                 episodes.append(
-                    dict(
-                        ident,
-                        success=success,
-                        status="success" if success else "failure",
-                        error="",
-                        length=k * chunk,
-                        decisions=k,
-                        episode_consistency=float(frame["consistency"].mean()),
-                        mean_value=float(frame["chosen_value"].mean()) if value_head else float("nan"),
-                        mean_latent_change=float(frame["latent_change"].mean()),
-                        wall_s=0.03 * k,
-                        attempts=1,
-                        config=config,
-                        baseline_config=base,
+                    asdict(
+                        EpisodeRecord(
+                            **ident,
+                            success=success,
+                            status="success" if success else "failure",
+                            error="",
+                            length=k * chunk,
+                            decisions=k,
+                            episode_consistency=float(frame["consistency"].mean()),
+                            mean_value=float(frame["chosen_value"].mean()) if value_head else float("nan"),
+                            mean_latent_change=float(frame["latent_change"].mean()),
+                            wall_s=0.03 * k,
+                            attempts=1,
+                            config=config,
+                            baseline_config=base,
+                            baseline_run_id=base_run_id,
+                        )
                     )
                 )
     return pd.DataFrame(episodes), pd.DataFrame(steps)

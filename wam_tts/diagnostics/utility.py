@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from wam_tts.diagnostics._frames import TASK_KEY, as_float, finished_episodes, present, require_columns
+from wam_tts.records import EPISODE
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,8 @@ class UtilityGaps:
 
 def utility_gaps(
     episodes: pd.DataFrame,
-    value: str = "mean_value",
-    consistency: str = "episode_consistency",
+    value: str = EPISODE.mean_value,
+    consistency: str = EPISODE.episode_consistency,
     by: Sequence[str] = TASK_KEY,
 ) -> UtilityGaps:
     """Success-minus-failure gap of mean predicted value and of mean consistency, per task."""

@@ -22,6 +22,7 @@ from wam_tts.selectors.base import (
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
 
+from wam_tts.fallback import MemoryFallback  # noqa: E402
 from wam_tts.selectors.consensus import ConsensusSelector  # noqa: E402
 from wam_tts.selectors.exploring import ExploringSelector  # noqa: E402
 from wam_tts.selectors.mean import MeanSelector  # noqa: E402
@@ -36,6 +37,7 @@ __all__ = [
     "Decision",
     "ExploringSelector",
     "MeanSelector",
+    "MemoryFallback",
     "Selector",
     "ValueSelector",
     "VanillaSelector",

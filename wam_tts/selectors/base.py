@@ -10,8 +10,9 @@ A selector owns the episode of the policy it wraps::
         selector.observe(obs)                    # streaming policies (LingBot-VA) see what happened
 
 What a selector needs is declared, never inferred from its name or class:
-:attr:`Selector.needs_simulator`, :attr:`Selector.needs_value_head`, :attr:`Selector.fixed_n`
-and :attr:`Selector.blends_actions`; the harness reads only these.
+:attr:`Selector.needs_simulator`, :attr:`Selector.needs_value_head`, :attr:`Selector.fixed_n`,
+:attr:`Selector.blends_actions` and :attr:`Selector.same_as_baseline_at_n1`; the harness
+reads only these.
 
 Branches whose actions, futures or value contain NaN/Inf are dropped with a warning
 and scored NaN; the choice is made among the rest (``on_nonfinite="raise"`` turns this
@@ -33,6 +34,7 @@ import torch
 from torch import Tensor
 
 from wam_tts.branches import BranchError, Branches
+from wam_tts.fallback import MemoryFallback, sample_within_memory
 from wam_tts.policy import Observation, WorldActionModel
 from wam_tts.registry import Registry
 from wam_tts.scores import DISTANCES, Distance
@@ -73,6 +75,8 @@ class Decision:
     """The seed this call's branches were drawn with."""
     sample_s: float
     score_s: float
+    memory_fallback: MemoryFallback | None = None
+    """How the branches were drawn after running out of memory (None: as asked)."""
 
     @property
     def future(self) -> Tensor:
@@ -99,6 +103,9 @@ class Selector(ABC):
     fixed_n: ClassVar[int | None] = None
     #: Executes a blend of the branches' actions, not one branch as drawn.
     blends_actions: ClassVar[bool] = False
+    #: At N = 1 it is the vanilla baseline by construction (one branch, executed as drawn),
+    #: so a sweep skips that cell instead of repeating the baseline.
+    same_as_baseline_at_n1: ClassVar[bool] = False
     #: Checks of this class's own options (subclasses add theirs).
     option_rules: ClassVar[OptionRules] = {
         "sigma": (lambda v: v > 0, "sigma must be > 0"),
@@ -126,6 +133,13 @@ class Selector(ABC):
                 f"the {self.name} selector needs a policy with a value head; {type(policy).__name__} "
                 "has none (has_value_head is False). Use consensus instead."
             )
+        if self.blends_actions and policy.streams_observations:
+            raise ValueError(
+                f"the {self.name} selector executes a blend of the branches' actions, but "
+                f"{type(policy).__name__} streams observations: it is told which branch ran and feeds that "
+                "branch's actions and the observed frames back into its state, and a blend is no branch it "
+                "drew. Use a selector that executes one branch (consensus, value, vanilla)."
+            )
         check_options(Selector.option_rules, sigma=sigma, on_nonfinite=on_nonfinite)
         self.policy = policy
         self.n = n
@@ -134,6 +148,7 @@ class Selector(ABC):
         self.sigma = sigma
         self.on_nonfinite = on_nonfinite
         self.env: Any = None
+        self.last_memory_fallback: MemoryFallback | None = None
         self._calls = 0
 
     @classmethod
@@ -174,15 +189,35 @@ class Selector(ABC):
 
     def act(self, obs: Observation) -> Decision:
         """Sample N branches in one call, score them, choose, and tell the policy."""
+        return self.decide(obs, self.next_seed())
+
+    def next_seed(self) -> int:
+        """The seed of this episode's next decision: ``derive_seed(seed, call index)``."""
         seed = derive_seed(self.seed, self._calls)
         self._calls += 1
+        return seed
+
+    def decide(self, obs: Observation, seed: int) -> Decision:
+        """One decision on branches drawn with ``seed`` (:meth:`act` without the seed sequence)."""
         start = time.perf_counter()
-        branches = self.policy.sample(obs, self.n, seed)
-        sampled = time.perf_counter()
+        branches = self.draw(obs, self.n, seed)
+        return self.select(branches, obs, seed, time.perf_counter() - start)
+
+    def draw(self, obs: Observation, n: int, seed: int) -> Branches:
+        """``n`` branches from the policy (fewer after running out of memory, see
+        :mod:`wam_tts.fallback`), checked to be ``Branches``; the fallback's record is kept
+        for the decision made on them."""
+        branches, self.last_memory_fallback = sample_within_memory(self.policy, obs, n, seed)
         if not isinstance(branches, Branches):
             raise BranchError(f"policy.sample must return Branches, got {type(branches).__name__}")
-        if branches.n != self.n:
-            raise BranchError(f"asked the policy for {self.n} branches, it returned {branches.n}")
+        asked = n if self.last_memory_fallback is None else self.last_memory_fallback.n
+        if branches.n != asked:
+            raise BranchError(f"asked the policy for {asked} branches, it returned {branches.n}")
+        return branches
+
+    def select(self, branches: Branches, obs: Observation, seed: int, sample_s: float) -> Decision:
+        """Score ``branches``, choose, and tell the policy which one was executed."""
+        sampled = time.perf_counter()
         keep = self._finite_branches(branches)
         if len(keep) == branches.n:  # the common case: no copies, no scatter
             scores = self.score(branches, obs).to(device=branches.device, dtype=torch.get_default_dtype(),
@@ -194,7 +229,8 @@ class Selector(ABC):
         actions, index, weights = self.choose(branches, scores, keep)
         scored = time.perf_counter()
         self.policy.on_select(branches, index)
-        return Decision(actions, index, scores, branches, weights, seed, sampled - start, scored - sampled)
+        return Decision(actions, index, scores, branches, weights, seed, sample_s, scored - sampled,
+                        self.last_memory_fallback)
 
     @abstractmethod
     def score(self, branches: Branches, obs: Observation) -> Tensor:

@@ -15,6 +15,7 @@ class ConsensusSelector(Selector):
     """Eq. 7-9: the branch whose future agrees most with the mean of all futures."""
 
     name = "consensus"
+    same_as_baseline_at_n1 = True
 
     def score(self, branches: Branches, obs: Observation) -> Tensor:
         return consensus_scores(branches.futures, self.distance, self.sigma)

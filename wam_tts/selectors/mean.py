@@ -22,6 +22,7 @@ class MeanSelector(Selector):
 
     name = "mean"
     blends_actions = True
+    same_as_baseline_at_n1 = True
     option_rules = {
         "action_space": (lambda v: ActionSpace.parse(v) is not None, "action_space must be a layout"),
     }

@@ -15,6 +15,7 @@ class ValueSelector(Selector):
 
     name = "value"
     needs_value_head = True
+    same_as_baseline_at_n1 = True
 
     def score(self, branches: Branches, obs: Observation) -> Tensor:
         if branches.values is None:

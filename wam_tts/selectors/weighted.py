@@ -13,6 +13,8 @@ from wam_tts.selectors.consensus import ConsensusSelector
 
 #: How τ is read: in units of the decision's own score spread, or as the paper's raw τ.
 TAU_SCALES = ("spread", "absolute")
+#: A score spread below this fraction of the scores' size is rounding noise, not a ranking.
+TIE = 1e-5
 
 
 def blend(branches: Branches, weights: Tensor, keep: Tensor, action_space: ActionSpace) -> tuple[Tensor, int, Tensor]:
@@ -30,12 +32,13 @@ def softmax_weights(scores: Tensor, tau: float, scale: str) -> Tensor:
     With σ = 1 consensus scores of one decision sit within a few hundredths of each other,
     so a raw τ of 1 gives nearly uniform weights; read relative to the spread (the
     scores' standard deviation), τ means the same at every decision and for every model.
-    Equal scores (and N = 1) give uniform weights.
+    Scores equal up to rounding (a spread below ``TIE`` of their size; N = 2 consensus
+    scores are equal in exact arithmetic) and N = 1 give uniform weights.
     """
     if scale == "absolute":
         return torch.softmax(scores / tau, dim=0)
     spread = scores.std(correction=0) if len(scores) > 1 else scores.new_zeros(())
-    if not bool(spread > 0):
+    if not bool(spread > TIE * scores.abs().max()):  # equal up to rounding: standardising would blow noise up
         return torch.full_like(scores, 1.0 / len(scores))
     return torch.softmax((scores - scores.mean()) / (spread * tau), dim=0)
 
@@ -53,6 +56,7 @@ class WeightedSelector(ConsensusSelector):
 
     name = "weighted"
     blends_actions = True
+    same_as_baseline_at_n1 = True
     option_rules = {
         "tau": (lambda v: v > 0, "tau must be > 0"),
         "tau_scale": (lambda v: v in TAU_SCALES, f"tau_scale must be one of {TAU_SCALES}"),

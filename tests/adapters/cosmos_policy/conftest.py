@@ -14,7 +14,7 @@ import pytest
 import adapters.cosmos_policy.adapter as adapter_module
 
 FAKE_UPSTREAM = Path(__file__).parent / "fake_upstream"
-IMAGE_SIZE = 64  # the fake accepts any size; upstream resizes to 224
+IMAGE_SIZE = 64  # square, as upstream asserts; it resizes them to 224
 
 
 def _forget_cosmos_modules() -> None:

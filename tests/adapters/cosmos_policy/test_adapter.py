@@ -12,6 +12,7 @@ import torch
 from adapters.cosmos_policy import CosmosPolicyWAM
 from tests.adapters.cosmos_policy.conftest import robocasa_obs
 from wam_tts import ConsensusSelector, ValueSelector, consensus_scores
+from wam_tts.testing import check_world_action_model
 
 
 def test_one_batched_upstream_call_returns_n_branches(fake_cosmos) -> None:
@@ -26,6 +27,11 @@ def test_one_batched_upstream_call_returns_n_branches(fake_cosmos) -> None:
     flat = branches.futures.reshape(6, -1)
     assert torch.cdist(flat, flat).add(torch.eye(6)).min() > 0  # distinct noise per branch
     assert np.abs(branches.actions[..., :3].numpy()).max() <= 0.05  # unnormalised by upstream
+
+
+def test_keeps_the_world_action_model_contract(fake_cosmos) -> None:
+    report = check_world_action_model(CosmosPolicyWAM(), robocasa_obs(), n=8, atol=0, rtol=0)
+    assert report.action_shape == (8, 32, 7) and report.future_shape == (16, 3, 28, 28)
 
 
 def test_futures_are_the_latent_slots_and_values_match_upstreams_own(fake_cosmos) -> None:
@@ -58,9 +64,9 @@ def test_encode_observation_maps_real_images_into_the_predicted_slots(fake_cosmo
     obs = robocasa_obs(seed=3)
     encoded = policy.encode_observation(obs)
     assert encoded.shape == (16, 3, 28, 28)
-    vae = fake_cosmos.utils._fake_vae
+    utils = fake_cosmos.utils
     keys = ("robot0_eye_in_hand_image", "robot0_agentview_left_image", "robot0_agentview_right_image")
-    expected = torch.stack([vae(obs[k]) for k in keys], dim=1).to(torch.bfloat16).float()
+    expected = torch.stack([utils._fake_vae(utils.preprocess_image(obs[k], policy.config)) for k in keys], dim=1)
     assert torch.equal(encoded, expected)
     call = fake_cosmos.utils.calls[-1]
     assert (call["batch_size"], call["steps"], call["parallel"], call["text"]) == (1, 1, False, None)

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from adapters.reference import CHECKPOINT_DIR, load_checkpoint, load_reference_policy, shipped_tasks
+from eval.policies import make_policy
+from wam_tts.testing import check_world_action_model
 
 SHIPPED = [(family, task) for family in ("joint", "inverse") for task in shipped_tasks(family)]
 EXPECTED_TASKS = {"Lift", "Door", "Stack", "PickPlaceCan"}
@@ -26,6 +28,14 @@ def test_checkpoint_is_small_and_records_its_training(family, task):
     assert meta["loss_final"] < meta["loss_first"]
     if family == "joint":
         assert meta["value_rollouts"]["episodes"] == meta["recipe"]["value_episodes"] > 0
+
+
+@pytest.mark.parametrize(("family", "task"), SHIPPED)
+def test_shipped_policy_built_by_name_keeps_the_contract(family, task):
+    policy = make_policy(f"reference_{family}", task)
+    obs = {"state": policy.model.normalizer.state.mean.numpy()}  # a typical state of the task
+    report = check_world_action_model(policy, obs, n=8)
+    assert report.future_shape == (policy.model.config.state_dim,)
 
 
 @pytest.mark.slow

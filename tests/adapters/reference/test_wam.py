@@ -6,6 +6,7 @@ import torch
 
 from adapters.reference import InverseDynamicsWAM, JointPredictionWAM
 from tests.adapters.reference.synthetic import ACTION_DIM, HORIZON, STATE_DIM, TINY, tiny_model
+from wam_tts.testing import check_world_action_model
 
 WRAPPERS = {"joint": JointPredictionWAM, "inverse": InverseDynamicsWAM}
 OBS = {"state": np.linspace(-1, 1, STATE_DIM).astype(np.float32)}
@@ -45,6 +46,17 @@ def test_branches_are_prefix_stable_across_n(policy):
     eight, sixteen = policy.sample(OBS, 8, seed=5), policy.sample(OBS, 16, seed=5)
     torch.testing.assert_close(sixteen.actions[:8], eight.actions)
     torch.testing.assert_close(sixteen.futures[:8], eight.futures)
+
+
+def test_keeps_the_world_action_model_contract(policy):
+    report = check_world_action_model(policy, OBS, n=8)
+    assert report.action_shape == (8, HORIZON, ACTION_DIM) and report.future_shape == (STATE_DIM,)
+
+
+def test_joint_with_a_trained_value_head_keeps_the_contract():
+    model = tiny_model("joint")
+    model.value_trained.fill_(True)
+    assert check_world_action_model(JointPredictionWAM(model), OBS, n=4).ok
 
 
 def test_encode_observation_is_the_normalised_state(policy):

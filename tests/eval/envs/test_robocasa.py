@@ -80,11 +80,13 @@ def test_reset_runs_ten_zero_warmup_steps_then_padded_steps_match_plain_robosuit
         for _ in range(10):
             expected, *_ = raw.step(np.zeros(12))
         assert lift.unwrapped.timestep == 10
+        assert lift.timestep == 0  # the warm-up is not the episode's
         assert np.array_equal(obs["proprio"], np.concatenate([expected[k] for k in robocasa_env.COSMOS_PROPRIO_KEYS]))
         action = np.array([0.5, 0.0, -0.3, 0.0, 0.1, 0.0, 1.0])
         stepped = lift.step(action)
         expected, *_ = raw.step(np.concatenate([action, UPSTREAM_PAD]))
         assert np.array_equal(stepped["proprio"][2:5], expected["robot0_eef_pos"])
+        assert lift.timestep == 1
     finally:
         raw.close()
 

@@ -100,7 +100,9 @@ def test_actions_are_relative_to_the_episodes_initial_pose(fake_robotwin) -> Non
     obs = env.reset(0)
     initial = env.initial_pose.copy()
     identity = np.array([0, 0, 0, 0, 0, 0, 1.0, 0.5] * 2)  # scipy's identity quaternion (x, y, z, w)
+    assert env.timestep == 0
     env.step(identity)
+    assert env.timestep == 1
     sent = _log()["actions"][-1]
     assert np.allclose(sent[:3], initial[:3]) and np.allclose(sent[8:11], initial[8:11]) and sent[7] == 0.5
     relative = np.random.default_rng(0).normal(size=16)

@@ -80,3 +80,18 @@ def test_correlation_of_too_few_or_constant_steps_says_why():
     steps = correlated_steps(-0.5, 10).assign(consistency=1.0)
     res = latent_consistency_correlation(steps)
     assert np.isnan(res.pearson_r) and "constant" in res.message
+
+
+def test_correlation_with_a_constant_latent_change_or_two_values_says_why():
+    still = correlated_steps(-0.5, 10).assign(latent_change=2.0)
+    res = latent_consistency_correlation(still)
+    assert np.isnan(res.pearson_r) and "Δz or consistency is constant" in res.message and res.n_steps == 10
+    two_values = correlated_steps(-0.5, 10).assign(latent_change=[1.0, 2.0] * 5)  # varies: a number
+    res = latent_consistency_correlation(two_values)
+    x, y = two_values["latent_change"], two_values["consistency"]
+    assert res.pearson_r == pytest.approx(stats.pearsonr(x, y).statistic) and res.message == ""
+
+
+def test_correlations_are_plain_python_floats():
+    res = latent_consistency_correlation(correlated_steps(-0.5, 50))
+    assert all(type(x) is float for x in (res.pearson_r, res.pearson_p, res.spearman_rho, res.spearman_p))

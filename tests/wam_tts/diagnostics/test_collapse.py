@@ -1,5 +1,7 @@
 """Background-collapse detector on hand-built episodes with known stalls."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -106,3 +108,21 @@ def test_bad_parameters_are_rejected():
         detect_background_collapse(steps, eps, min_run=0)
     with pytest.raises(ValueError, match="predicted_latent_change"):
         detect_background_collapse(steps.drop(columns="predicted_latent_change"))
+
+
+def test_the_callers_tables_are_left_untouched():
+    eps, steps = SCENARIOS
+    before_steps, before_eps = steps.copy(), eps.copy()
+    detect_background_collapse(steps)
+    detect_background_collapse(steps, eps)
+    pd.testing.assert_frame_equal(steps, before_steps)
+    pd.testing.assert_frame_equal(eps, before_eps)
+
+
+def test_collapse_rates_are_sorted_by_task_whatever_the_input_order():
+    eps, steps = synthetic_rollouts(trials=6)
+    result = detect_background_collapse(steps, eps)
+    reversed_result = dataclasses.replace(result, episodes=result.episodes.iloc[::-1])
+    rates = collapse_rates(reversed_result, by=["task"])
+    assert rates["task"].tolist() == sorted(eps["task"].unique())
+    assert rates[["n_success", "n_failure"]].sum(axis=1).tolist() == eps.groupby("task").size().tolist()

@@ -83,3 +83,20 @@ def test_episode_consistency_is_the_mean_of_scored_steps():
 def test_missing_columns_are_named():
     with pytest.raises(ValueError, match="consistency"):
         episode_consistency(pd.DataFrame(dict(task=["a"])))
+
+
+def test_steps_without_any_episode_key_are_refused_by_name():
+    with pytest.raises(ValueError, match="steps table has none of the episode-key columns"):
+        episode_consistency(pd.DataFrame(dict(consistency=[0.5, 0.7])))
+
+
+def test_cohens_d_of_a_single_success_uses_the_failures_spread_alone():
+    # n = 1 has no variance: pooled = sqrt(((n_f - 1) var_f) / (n_s + n_f - 2)) = std of the failures
+    assert cohens_d([5.0], [0.0, 2.0, 4.0]) == pytest.approx((5.0 - 2.0) / 2.0)
+    assert cohens_d([5.0], [0.0, 4.0]) == pytest.approx((5.0 - 2.0) / np.sqrt(8.0))  # three values suffice
+    assert cohens_d([0.0, 4.0], [5.0]) == pytest.approx(-(5.0 - 2.0) / np.sqrt(8.0))
+
+
+def test_separation_holds_plain_python_floats():
+    res = separation(gaussian_episodes(effect=1.0, per_class=20, tasks=2))
+    assert all(type(x) is float for x in (res.cohens_d, res.mean_success, res.mean_failure))

@@ -1,5 +1,6 @@
 """Appendix G difference curves."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -53,3 +54,18 @@ def test_a_single_configuration_gives_a_message():
     eps, steps = rollouts()
     res = difference_curves(steps[steps.selector == "vanilla"], eps[eps.selector == "vanilla"])
     assert res.table.empty and "single configuration" in res.message
+    assert (res.high, res.low, res.high_episodes, res.low_episodes) == ({}, {}, 0, 0)
+    assert np.isnan(res.high_rate) and np.isnan(res.low_rate)
+
+
+def test_an_n1_run_of_another_selector_is_never_compared_with_the_baseline():
+    eps, steps = rollouts()
+    # consensus at N = 1 is the baseline by construction: it must not be the "higher" run,
+    # even with the highest success rate
+    base_eps, base_steps = eps[eps.selector == "vanilla"], steps[steps.selector == "vanilla"]
+    twin_eps = base_eps.assign(selector="consensus", run_id="consensus1", success=True)
+    twin_steps = base_steps.assign(selector="consensus", run_id="consensus1")
+    res = difference_curves(pd.concat([base_steps, twin_steps]), pd.concat([base_eps, twin_eps]))
+    assert res.table.empty and "N = 1 baseline by construction" in res.message
+    res = difference_curves(pd.concat([steps, twin_steps]), pd.concat([eps, twin_eps]))
+    assert (res.high["selector"], res.high["n"]) == ("consensus", 8)

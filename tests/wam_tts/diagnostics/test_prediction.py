@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
 
 from tests.wam_tts.diagnostics.known import gaussian_episodes, with_reversed_task
 from wam_tts.diagnostics import bootstrap_auc, per_task_auc, predict_success
@@ -76,3 +78,42 @@ def test_bad_arguments_are_rejected():
     eps = gaussian_episodes(effect=1.0, per_class=5)
     with pytest.raises(ValueError, match="tasks must be one of"):
         predict_success(eps, tasks="some")
+
+
+
+def _out_of_fold_probabilities(x: np.ndarray, y: np.ndarray, splits: int, seed: int) -> np.ndarray:
+    """The documented estimate written out: z-score, stratified k-fold, held-out probabilities."""
+    z = ((x - x.mean()) / x.std()).reshape(-1, 1)
+    proba = np.empty(len(y))
+    for train, test in StratifiedKFold(n_splits=splits, shuffle=True, random_state=seed).split(z, y):
+        proba[test] = LogisticRegression().fit(z[train], y[train]).predict_proba(z[test])[:, 1]
+    return proba
+
+
+def test_small_sample_auc_is_out_of_fold_not_on_the_training_predictions():
+    # 12 overlapping episodes: the in-sample AUC (that of the consistency ranking) is optimistic
+    x = np.array([0.9, 0.8, 0.75, 0.4, 0.6, 0.55, 0.7, 0.3, 0.5, 0.65, 0.35, 0.2])
+    y = np.array([True] * 6 + [False] * 6)
+    eps = pd.DataFrame({"task": "t", "trial": range(12), "success": y, "status": np.where(y, "success", "failure"),
+                        "episode_consistency": x})
+    res = predict_success(eps, tasks="all", n_resamples=200, seed=0)
+    proba = _out_of_fold_probabilities(x, y, 5, 0)
+    assert res.n_splits == 5
+    assert res.probability.to_numpy() == pytest.approx(proba, abs=1e-12)
+    assert res.auc == pytest.approx(roc_auc_score(y, proba), abs=1e-12)
+    assert abs(res.auc - roc_auc_score(y, x)) > 0.05, (res.auc, roc_auc_score(y, x))
+
+
+def test_two_folds_are_allowed_and_one_is_not():
+    eps = gaussian_episodes(effect=1.0, per_class=10)
+    two = predict_success(eps, tasks="all", n_splits=2, n_resamples=100)
+    assert two.n_splits == 2 and np.isfinite(two.auc)
+    with pytest.raises(ValueError, match="n_splits must be >= 2, got 1"):
+        predict_success(eps, tasks="all", n_splits=1)
+
+
+def test_a_result_without_an_auc_used_no_folds():
+    eps = gaussian_episodes(effect=1.0, per_class=10)
+    one = predict_success(eps[eps.success], tasks="all")
+    assert one.n_splits == 0 and (one.n_success, one.n_failure) == (10, 0)
+    assert np.isnan(one.ci_low) and np.isnan(one.ci_high) and one.tasks == "all"

@@ -6,6 +6,7 @@ import pytest
 from scipy import stats
 
 from wam_tts.diagnostics import (
+    baseline_mask,
     compare,
     mcnemar_exact,
     newcombe_interval,
@@ -25,7 +26,7 @@ def wilson_closed_form(k, n, conf=0.95):
     return centre - half, centre + half
 
 
-@pytest.mark.parametrize("k,n", [(8, 10), (0, 7), (50, 50), (13, 40)])
+@pytest.mark.parametrize("k,n", [(8, 10), (0, 7), (50, 50), (13, 40), (1, 1), (0, 1)])
 def test_wilson_interval_equals_the_closed_form(k, n):
     np.testing.assert_allclose(wilson_interval(k, n), wilson_closed_form(k, n), atol=1e-12)
 
@@ -40,10 +41,21 @@ def test_newcombe_interval_reproduces_newcombe_1998_example():
     assert (round(low, 4), round(high, 4)) == (0.0524, 0.3339)
 
 
+@pytest.mark.parametrize("k1,n1,k2,n2", [(1, 1, 3, 7), (5, 9, 0, 1), (2, 3, 2, 3)])
+def test_newcombe_interval_equals_the_hybrid_score_formula(k1, n1, k2, n2):
+    (l1, u1), (l2, u2) = wilson_closed_form(k1, n1), wilson_closed_form(k2, n2)
+    p1, p2 = k1 / n1, k2 / n2
+    expected = (p1 - p2 - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), p1 - p2 + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
+    np.testing.assert_allclose(newcombe_interval(k1, n1, k2, n2), expected, atol=1e-12)
+    assert all(np.isnan(newcombe_interval(k1, 0, k2, n2))) and all(np.isnan(newcombe_interval(k1, n1, k2, 0)))
+
+
 def test_mcnemar_exact_is_the_binomial_tail_of_discordant_pairs():
     assert mcnemar_exact(6, 0) == pytest.approx(2 * 0.5**6)
     assert mcnemar_exact(3, 3) == pytest.approx(1.0)
     assert mcnemar_exact(0, 0) == 1.0
+    assert mcnemar_exact(3, 1) == pytest.approx(0.625) and mcnemar_exact(1, 3) == pytest.approx(0.625)
+    assert mcnemar_exact(0, 5) == pytest.approx(2 * 0.5**5)
 
 
 def runs(rates: dict, tasks=("A", "B"), trials=20, seed=0, shared_seeds=True) -> pd.DataFrame:
@@ -136,8 +148,49 @@ def test_without_vanilla_the_first_n1_selector_is_the_baseline():
     assert set(deltas.selector + deltas.n.astype(str)) == {"consensus8"}
 
 
+def test_the_stored_baseline_run_id_names_the_baseline_over_the_selector_name():
+    eps = runs({("vanilla", 1): 0.3, ("consensus", 1): 0.4, ("consensus", 8): 0.7})
+    assert baseline_mask(eps)[1] == "vanilla at N = 1"  # logs without the column: by name
+    stored = eps.assign(baseline_run_id="consensus1")
+    mask, description = baseline_mask(stored)
+    assert (mask == (stored.run_id == "consensus1")).all() and description == "consensus at N = 1"
+    deltas = task_deltas(stored)
+    assert set(zip(deltas.selector, deltas.n, strict=True)) == {("vanilla", 1), ("consensus", 8)}
+    table = selector_table(stored).set_index(["selector", "n"])
+    assert np.isnan(table.loc[("consensus", 1), "delta"]) and not np.isnan(table.loc[("vanilla", 1), "delta"])
+    missing, description = baseline_mask(eps.assign(baseline_run_id="not-in-these-results"))
+    assert not missing.any() and "no N = 1 baseline run" in description
+    assert task_deltas(eps.assign(baseline_run_id="not-in-these-results")).empty
+
+
 def test_weighted_vs_winner_takes_all_per_n():
     eps = runs({("consensus", 8): 0.7, ("weighted", 8): 0.4, ("weighted", 4): 0.4})
     table = weighted_vs_wta(eps)
     assert list(table.n) == [8]
     assert table.delta.iloc[0] < 0 and table.paired.iloc[0]
+
+
+def test_a_single_pair_or_identical_outcomes_give_a_point_interval():
+    one = runs({("vanilla", 1): 0.0, ("consensus", 8): 1.0}, tasks=("A",), trials=1)
+    res = compare(one[one.selector == "consensus"], one[one.selector == "vanilla"])
+    assert (res.n_pairs, res.rate, res.reference_rate, res.delta) == (1, 1.0, 0.0, 1.0)
+    assert (res.delta_low, res.delta_high) == (1.0, 1.0) and res.only_candidate == 1
+    same = runs({("vanilla", 1): 0.5, ("consensus", 8): 0.5}, trials=10)
+    res = compare(same[same.selector == "consensus"], same[same.selector == "vanilla"])
+    assert (res.delta, res.delta_low, res.delta_high, res.p_value) == (0.0, 0.0, 0.0, 1.0)
+
+
+def test_comparisons_hold_plain_python_numbers():
+    # numpy scalars print as np.float64(...) and do not round-trip through every serialiser
+    for shared in (True, False):
+        eps = runs({("vanilla", 1): 0.4, ("consensus", 8): 0.8}, trials=12, shared_seeds=shared)
+        res = compare(eps[eps.selector == "consensus"], eps[eps.selector == "vanilla"], n_resamples=100)
+        for name in ("rate", "reference_rate", "delta", "delta_low", "delta_high"):
+            assert type(getattr(res, name)) is float, (shared, name, type(getattr(res, name)))
+    assert all(type(x) is float for x in newcombe_interval(3, 7, 5, 9) + wilson_interval(3, 7))
+
+
+def test_episodes_without_a_recorded_policy_name_are_still_counted():
+    eps = runs({("vanilla", 1): 0.4, ("consensus", 8): 0.8}, trials=10).assign(policy=None)
+    rates = success_rates(eps)
+    assert len(rates) == 4 and rates["trials"].tolist() == [10, 10, 10, 10]

@@ -10,13 +10,20 @@ inputs and of upstream's own noise draw (``np.random.RandomState(seed)`` over th
 - ``batch_size == 1`` returns one chunk / dict / float, ``> 1`` returns lists of them;
 - a string instruction missing from the T5 cache is "computed" (upstream loads T5-11B);
 - the future images and the value are only returned with
-  ``generate_future_state_and_value_in_parallel=True``.
+  ``generate_future_state_and_value_in_parallel=True``;
+- the instruction must be a ``str`` or an ``np.ndarray`` embedding (a tensor fails);
+- images must be square; they are JPEG-compressed (``use_jpeg_compression``), resized to
+  224x224 and, for a model ``trained_with_image_aug``, centre-cropped to 90 % of their area
+  and resized back, before the VAE sees them;
+- latents (``generated_latent``, ``orig_clean_latent_frames``) come back in float32.
 """
 
+import io
 from types import SimpleNamespace
 
 import numpy as np
 import torch
+from PIL import Image
 
 from cosmos_policy.constants import ACTION_DIM
 
@@ -111,13 +118,17 @@ def get_action(
     assert not randomize_seed, "the adapter must never randomize seeds"
     if isinstance(task_label_or_embedding, str):
         text_embedding = get_t5_embedding_from_cache(task_label_or_embedding)
-    else:
+    elif isinstance(task_label_or_embedding, np.ndarray):
         text_embedding = torch.tensor(task_label_or_embedding, dtype=torch.bfloat16)
+    else:
+        raise TypeError(f"task_label_or_embedding must be a str or np.ndarray, got {type(task_label_or_embedding)}")
     images = np.stack([obs["wrist_image"], obs["primary_image"], obs["secondary_image"]], axis=0)
     assert images.ndim == 4 and images.shape[-1] == 3 and images.dtype == np.uint8, (
         "Incorrect images format detected! Make sure that the input images are a "
         "numpy array with shape (T, H, W, 3) and dtype np.uint8!"
     )
+    assert images.shape[1] == images.shape[2], "Images must be square!"
+    images = np.stack([preprocess_image(image, cfg) for image in images])
     proprio = obs["proprio"]
     if cfg.normalize_proprio:
         proprio = 2 * ((proprio - dataset_stats["proprio_min"]) / (dataset_stats["proprio_max"] - dataset_stats["proprio_min"])) - 1
@@ -139,7 +150,6 @@ def get_action(
     sample = sample + proprio_rows[:, None, None, None, None]  # the whole sample depends on the proprio
     sample[:, :, 1] = proprio_rows[:, None, None, None]  # injected current proprio
     sample = sample + 0.01 * text_embedding.float().mean()
-    sample = sample.to(torch.bfloat16)
 
     action_frame = sample[:, :, LATENT_INDICES["action_latent_idx"]].float().reshape(batch_size, -1)
     n_elem = cfg.chunk_size * ACTION_DIM
@@ -151,7 +161,7 @@ def get_action(
 
     return_dict = dict(
         generated_latent=sample,
-        orig_clean_latent_frames=clean.to(torch.bfloat16),
+        orig_clean_latent_frames=clean,
         data_batch={"proprio": proprio_tensor, "t5_text_embeddings": text_embedding.repeat(batch_size, 1, 1)},
         latent_indices=dict(LATENT_INDICES),
         all_camera_images=images,
@@ -177,6 +187,22 @@ def get_action(
             return_dict["future_image_predictions"] = {k: v[0] for k, v in future.items()}
             return_dict["value_prediction"] = value[0].item()
     return return_dict
+
+
+def preprocess_image(image: np.ndarray, cfg) -> np.ndarray:
+    """JPEG, resize to 224, and the evaluation-time centre crop of image augmentation (as upstream)."""
+    pil = Image.fromarray(image)
+    if cfg.use_jpeg_compression:
+        buffer = io.BytesIO()
+        pil.save(buffer, format="JPEG", quality=95)
+        pil = Image.open(buffer).convert("RGB")
+    pil = pil.resize((COSMOS_IMAGE_SIZE, COSMOS_IMAGE_SIZE), Image.BILINEAR)
+    if cfg.trained_with_image_aug:
+        side = round(COSMOS_IMAGE_SIZE * 0.9**0.5)
+        start = (COSMOS_IMAGE_SIZE - side) // 2
+        pil = pil.crop((start, start, start + side, start + side)).resize((COSMOS_IMAGE_SIZE, COSMOS_IMAGE_SIZE),
+                                                                           Image.BILINEAR)
+    return np.array(pil, dtype=np.uint8)
 
 
 def _fake_t5(text: str) -> torch.Tensor:
