@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from eval.results import load_run  # noqa: E402
-from wam_tts.diagnostics import compare, wilson_interval  # noqa: E402
+from wam_tts.diagnostics import baseline_mask, compare, wilson_interval  # noqa: E402
 
 SELECTORS = ("consensus", "weighted", "mean", "value", "exploring")
 
@@ -53,7 +53,7 @@ def of_rung(episodes: pd.DataFrame, rung: int) -> pd.DataFrame:
 def rung_rows(rung: int, episodes: pd.DataFrame, fidelity: dict[str, dict[str, Any]], n: int) -> dict[str, Any]:
     """Vanilla success, fidelity and every selector's paired delta for one rung."""
     done = episodes[episodes["status"] != "error"]
-    vanilla = done[(done["selector"] == "vanilla") & (done["n"] == 1)]
+    vanilla = done[baseline_mask(done)[0]]
     if vanilla.empty:
         raise ValueError(f"rung {rung}: no vanilla N = 1 episodes")
     tasks = sorted(vanilla["task"].unique())
@@ -107,9 +107,10 @@ def markdown(rows: list[dict[str, Any]], n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(rows: list[dict[str, Any]], path: Path) -> None:
+def plot(rows: list[dict[str, Any]], path: Path, highlight: str = "consensus") -> None:
     """Left: every selector's gain (pooled over tasks) against the rung's mean branch
-    consistency. Right: consensus' gain per (task, rung) against that task's fidelity."""
+    consistency, ``highlight`` drawn bold. Right: ``highlight``'s gain per (task, rung)
+    against that task's fidelity."""
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     styles = {"consensus": ("o", "C0"), "weighted": ("s", "C1"), "mean": ("^", "C2"), "exploring": ("D", "C3"),
               "value": ("v", "C4")}
@@ -121,7 +122,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
         y = np.array([p[1]["delta"] for p in pts])
         err = np.array([[p[1]["delta"] - p[1]["delta_low"], p[1]["delta_high"] - p[1]["delta"]] for p in pts]).T
         marker, color = styles[name]
-        main = name == "consensus"
+        main = name == highlight
         ax.errorbar(x, y, yerr=err, fmt=marker + ("-" if main else ":"), color=color, capsize=3,
                     lw=2 if main else 1, alpha=1 if main else 0.6, label=name)
         if main:
@@ -134,8 +135,8 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     ax.legend(fontsize=8)
     tasks = sorted({t for r in rows for t in r["tasks"]})
     for k, task in enumerate(tasks):
-        pts = [(r["branch_consistency_per_task"][task]["mean"], r["selectors"]["consensus"]["per_task"][task], r["rung"])
-               for r in rows if task in r["selectors"].get("consensus", {}).get("per_task", {})]
+        pts = [(r["branch_consistency_per_task"][task]["mean"], r["selectors"][highlight]["per_task"][task], r["rung"])
+               for r in rows if task in r["selectors"].get(highlight, {}).get("per_task", {})]
         if not pts:
             continue
         x = np.array([p[0] for p in pts])
@@ -146,9 +147,9 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
             ax2.annotate(f"v{p[2]}", (xi, yi), textcoords="offset points", xytext=(5, 5), fontsize=8)
     ax2.axhline(0, color="k", lw=0.6)
     ax2.set_xlabel("branch consistency r of the task")
-    ax2.set_title("consensus, per task", fontsize=10)
+    ax2.set_title(f"{highlight}, per task", fontsize=10)
     ax2.legend(fontsize=8)
-    fig.suptitle("When consensus helps: gain vs branch fidelity (N = 8, this CPU)", fontsize=11)
+    fig.suptitle(f"When {highlight} helps: gain vs branch fidelity (this CPU)", fontsize=11)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
