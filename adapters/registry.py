@@ -88,13 +88,13 @@ ADAPTERS: Registry[Adapter] = Registry("adapter")
 
 ADAPTERS.register("reference_joint")(Adapter(
     factory="adapters.reference:load_reference_policy",
-    summary="The shipped reference joint-prediction WAM for a robosuite task (CPU).",
+    summary="The shipped reference joint-prediction WAM for a robosuite task (CPU); options: rung, checkpoint.",
     preset={"family": "joint"},
     validate="adapters.reference:missing_checkpoint",
 ))
 ADAPTERS.register("reference_inverse")(Adapter(
     factory="adapters.reference:load_reference_policy",
-    summary="The shipped reference inverse-dynamics WAM for a robosuite task (CPU).",
+    summary="The shipped reference inverse-dynamics WAM for a robosuite task (CPU); options: rung, checkpoint.",
     preset={"family": "inverse"},
     validate="adapters.reference:missing_checkpoint",
 ))

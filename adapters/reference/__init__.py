@@ -1,6 +1,6 @@
 """Reference world action models: small flow-matching policies over robosuite states.
 
-Two families, trained by :mod:`adapters.reference.train` and shipped as checkpoints in
+Two families, trained by :mod:`eval.reference_training.train` and shipped as checkpoints in
 ``adapters/reference/checkpoints/<family>_<task>.pt`` (see ``MODEL_CARD.md``)::
 
     from adapters.reference import load_reference_policy
@@ -18,24 +18,54 @@ from adapters.reference.wam import InverseDynamicsWAM, JointPredictionWAM, Refer
 
 CHECKPOINT_DIR = Path(__file__).parent / "checkpoints"
 
+#: (family, task) → the ladder rung loaded by default (MODEL_CARD.md, "Branch-fidelity
+#: ladder"): the rung with high branch fidelity whose vanilla success lies in 30-85 %.
+#: Pairs not listed load the original ``<family>_<task>.pt`` (also ``rung="original"``).
+DEFAULT_RUNGS: dict[tuple[str, str], int] = {("joint", "Lift"): 1, ("joint", "Door"): 1, ("joint", "Stack"): 1}
+ORIGINAL = "original"
 
-def checkpoint_path(family: str, task: str) -> Path:
-    """Where the shipped checkpoint of ``family`` on ``task`` lives."""
+
+def checkpoint_path(family: str, task: str, rung: int | str | None = None) -> Path:
+    """Where the shipped checkpoint of ``family`` on ``task`` lives: ``rung`` None is the
+    default (:data:`DEFAULT_RUNGS`), an integer that rung of the branch-fidelity ladder
+    (``<family>_<task>_v<rung>.pt``, MODEL_CARD.md), ``"original"`` ``<family>_<task>.pt``."""
     FAMILIES.get(family)
-    return CHECKPOINT_DIR / f"{family}_{task}.pt"
+    if rung is None:
+        rung = DEFAULT_RUNGS.get((family, task), ORIGINAL)
+    if rung == ORIGINAL:
+        return CHECKPOINT_DIR / f"{family}_{task}.pt"
+    if isinstance(rung, bool) or not isinstance(rung, int):
+        raise ValueError(f"rung must be an integer ladder rung or {ORIGINAL!r}, got {rung!r}")
+    return CHECKPOINT_DIR / f"{family}_{task}_v{rung}.pt"
 
 
 def shipped_tasks(family: str) -> list[str]:
-    """Tasks with a shipped checkpoint for ``family``."""
+    """Tasks with a shipped (non-ladder) checkpoint for ``family``."""
     FAMILIES.get(family)
-    return sorted(p.stem.split("_", 1)[1] for p in CHECKPOINT_DIR.glob(f"{family}_*.pt"))
+    stems = (p.stem.split("_", 1)[1] for p in CHECKPOINT_DIR.glob(f"{family}_*.pt"))  # Lift, not Lift_v1
+    return sorted(s for s in stems if "_" not in s)
 
 
-def missing_checkpoint(family: str, task: str) -> list[str]:
+def shipped_rungs(family: str, task: str) -> list[int]:
+    """Ladder rungs shipped for ``(family, task)``."""
+    FAMILIES.get(family)
+    return sorted(int(p.stem.rsplit("_v", 1)[1]) for p in CHECKPOINT_DIR.glob(f"{family}_{task}_v*.pt"))
+
+
+def missing_checkpoint(family: str, task: str, rung: int | str | None = None,
+                       checkpoint: str | Path | None = None) -> list[str]:
     """The problem (if any) that would make :func:`load_reference_policy` fail for ``task``."""
-    path = checkpoint_path(family, task)
+    if checkpoint is not None and rung is not None:
+        return ["give the reference policy a rung or a checkpoint, not both"]
+    try:
+        path = Path(checkpoint) if checkpoint is not None else checkpoint_path(family, task, rung)
+    except ValueError as err:
+        return [str(err)]
     if path.is_file():
         return []
+    if isinstance(rung, int):
+        return [f"no rung {rung} of the reference_{family} ladder for task {task!r} ({path}); shipped rungs: "
+                f"{shipped_rungs(family, task) or 'none'}"]
     return [f"no shipped reference_{family} checkpoint for task {task!r} ({path}); shipped tasks: "
             f"{', '.join(shipped_tasks(family)) or 'none'}"]
 
@@ -46,20 +76,34 @@ def load_policy(path: str | Path) -> ReferenceWAM:
     return FAMILIES.get(payload["family"]).wam(model)
 
 
-def load_reference_policy(family: str, task: str) -> ReferenceWAM:
-    """The shipped ``family`` ("joint" or "inverse") policy for ``task`` (e.g. "Lift")."""
-    path = checkpoint_path(family, task)
+def load_reference_policy(family: str, task: str, rung: int | str | None = None,
+                          checkpoint: str | Path | None = None) -> ReferenceWAM:
+    """The shipped ``family`` ("joint" or "inverse") policy for ``task`` (e.g. "Lift");
+    ``rung`` as in :func:`checkpoint_path`; ``checkpoint``: any checkpoint file instead."""
+    if checkpoint is not None:
+        if rung is not None:
+            raise ValueError("give the reference policy a rung or a checkpoint, not both")
+        return load_policy(checkpoint)
+    path = checkpoint_path(family, task, rung)
     if not path.is_file():
+        if isinstance(rung, int):
+            raise FileNotFoundError(
+                f"no rung {rung} of the {family} ladder for task {task!r}; shipped rungs: "
+                f"{shipped_rungs(family, task) or 'none'}. Train it with `python -m "
+                f"eval.reference_training.train --family {family} --task {task} --rung {rung}`."
+            )
         raise FileNotFoundError(
             f"no shipped {family} checkpoint for task {task!r}; shipped tasks: "
             f"{', '.join(shipped_tasks(family)) or 'none'}. Train one with "
-            f"`python -m adapters.reference.train --family {family} --task {task}`."
+            f"`python -m eval.reference_training.train --family {family} --task {task}`."
         )
     return load_policy(path)
 
 
 __all__ = [
     "CHECKPOINT_DIR",
+    "DEFAULT_RUNGS",
+    "ORIGINAL",
     "FAMILIES",
     "InverseDynamicsWAM",
     "JointPredictionWAM",
@@ -70,5 +114,6 @@ __all__ = [
     "load_reference_policy",
     "missing_checkpoint",
     "save_checkpoint",
+    "shipped_rungs",
     "shipped_tasks",
 ]

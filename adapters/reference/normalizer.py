@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -16,14 +17,22 @@ class Standardizer:
     std: Tensor
 
     @classmethod
-    def fit(cls, data: Tensor, std_floor: float) -> Standardizer:
-        """Fit on ``data [M, D]`` (rows are samples)."""
+    def fit(cls, data: Tensor, std_floor: float, groups: Sequence[int] | None = None) -> Standardizer:
+        """Fit on ``data [M, D]`` (rows are samples).
+
+        With ``groups`` (sizes of consecutive blocks of features summing to D, e.g. one
+        block per observable), every feature of a block shares the block's scale
+        (:func:`pooled_std`) before the floor applies.
+        """
         if data.ndim != 2 or data.shape[0] < 2:
             raise ValueError(f"need data of shape [M >= 2, D] to fit a normaliser, got {tuple(data.shape)}")
         if not torch.isfinite(data).all():
             raise ValueError("cannot fit a normaliser on data containing NaN or Inf")
         data = data.double()
-        return cls(data.mean(0).float(), data.std(0).clamp_min(std_floor).float())
+        std = data.std(0)
+        if groups is not None:
+            std = pooled_std(std, groups)
+        return cls(data.mean(0).float(), std.clamp_min(std_floor).float())
 
     def normalize(self, x: Tensor) -> Tensor:
         return (x - self.mean) / self.std
@@ -37,6 +46,22 @@ class Standardizer:
     @classmethod
     def from_state_dict(cls, state: dict[str, Tensor]) -> Standardizer:
         return cls(state["mean"].float(), state["std"].float())
+
+
+def pooled_std(std: Tensor, groups: Sequence[int]) -> Tensor:
+    """Each block of ``groups`` (consecutive sizes) gets the RMS of its features' stds.
+
+    The components of one observable (a position, a quaternion, the two finger joints)
+    are one physical quantity in one unit. Scaling each component by its own spread
+    lets a near-constant component (a resting cube's tilt, std 0.002) turn millimetre
+    noise into whole units of distance; one shared scale per observable keeps its
+    distance isotropic (Euclidean in the observable's own unit, divided by its spread).
+    """
+    sizes = [int(g) for g in groups]
+    if any(g < 1 for g in sizes) or sum(sizes) != std.shape[-1]:
+        raise ValueError(f"groups {sizes} must be positive sizes summing to the {std.shape[-1]} features")
+    blocks = torch.split(std, sizes, dim=-1)
+    return torch.cat([b.square().mean(-1, keepdim=True).sqrt().expand_as(b) for b in blocks], dim=-1)
 
 
 @dataclass
@@ -53,12 +78,14 @@ class Normalizer:
     delta: Standardizer
 
     @classmethod
-    def fit(cls, states: Tensor, actions: Tensor, deltas: Tensor, std_floor: float = 1e-2) -> Normalizer:
-        """Fit on ``states [M, S]``, ``actions [M, A]`` and ``deltas [M, S]``."""
+    def fit(cls, states: Tensor, actions: Tensor, deltas: Tensor, std_floor: float = 1e-2,
+            state_groups: Sequence[int] | None = None) -> Normalizer:
+        """Fit on ``states [M, S]``, ``actions [M, A]`` and ``deltas [M, S]``; ``state_groups``
+        (observable sizes) pools the scales of states and deltas per observable."""
         return cls(
-            Standardizer.fit(states, std_floor),
+            Standardizer.fit(states, std_floor, state_groups),
             Standardizer.fit(actions, std_floor),
-            Standardizer.fit(deltas, std_floor),
+            Standardizer.fit(deltas, std_floor, state_groups),
         )
 
     def state_dict(self) -> dict[str, dict[str, Tensor]]:

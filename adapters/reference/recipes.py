@@ -31,6 +31,20 @@ class Recipe:
     value_steps: int = 2000
     gamma: float = 0.99
     seed: int = 0
+    #: The branch-fidelity knob: std (action units) of the constant per-chunk offset of
+    #: the perturbed chunks executed from demo states (0: demos only, one pair per state).
+    branch_variety: float = 0.0
+    branch_count: int = 4  # perturbed chunks per branched state
+    branch_states: int = 300  # at most this many demo states are branched (evenly strided)
+    #: "per_dim": every state feature scaled by its own std (floored at 0.01);
+    #: "pooled": one scale per observable (``adapters.reference.normalizer.pooled_std``).
+    state_scale: str = "per_dim"
+
+    def __post_init__(self) -> None:
+        if self.state_scale not in ("per_dim", "pooled"):
+            raise ValueError(f"state_scale must be 'per_dim' or 'pooled', got {self.state_scale!r}")
+        if self.branch_variety < 0:
+            raise ValueError(f"branch_variety must be >= 0, got {self.branch_variety}")
 
 
 DEFAULT = Recipe()
@@ -54,3 +68,19 @@ RECIPES: dict[tuple[str, str], Recipe] = {
 def recipe_for(family: str, task: str) -> Recipe:
     """The shipped recipe for ``(family, task)``, or the default one."""
     return RECIPES.get((family, task), replace(DEFAULT))
+
+
+#: The branch-fidelity ladder of joint checkpoints (``joint_<task>_v<rung>.pt``): rung r
+#: is the task's shipped recipe with ``branch_variety = LADDER_VARIETY[r]`` and pooled
+#: state scales, so rungs differ only in within-state variety (MODEL_CARD.md).
+LADDER_VARIETY: tuple[float, ...] = (0.0, 0.1, 0.2, 0.4)
+#: Value-head rollouts per rung (fewer than the shipped 100, to train the whole ladder in minutes).
+LADDER_VALUE_EPISODES = 40
+
+
+def ladder_recipe(family: str, task: str, rung: int) -> Recipe:
+    """The recipe of rung ``rung`` of the ladder for ``(family, task)``."""
+    if not 0 <= rung < len(LADDER_VARIETY):
+        raise ValueError(f"rung must be 0 .. {len(LADDER_VARIETY) - 1}, got {rung}")
+    return replace(recipe_for(family, task), branch_variety=LADDER_VARIETY[rung], state_scale="pooled",
+                   value_episodes=LADDER_VALUE_EPISODES)

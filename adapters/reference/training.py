@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 from tqdm.auto import tqdm
@@ -14,14 +15,16 @@ from adapters.reference.families import FAMILIES
 from adapters.reference.normalizer import Normalizer
 
 
-def build_model(family: str, data: ChunkData, seed: int = 0, std_floor: float = 1e-2, **sizes: int) -> ReferenceModel:
+def build_model(family: str, data: ChunkData, seed: int = 0, std_floor: float = 1e-2,
+                state_groups: Sequence[int] | None = None, **sizes: int) -> ReferenceModel:
     """A freshly initialised ``family`` model whose normaliser is fitted on ``data``.
 
-    ``sizes`` are :class:`ModelConfig` fields (``horizon`` is read from the data).
+    ``sizes`` are :class:`ModelConfig` fields (``horizon`` is read from the data);
+    ``state_groups`` (observable sizes) pools state scales per observable.
     """
     chunks = data.chunks
     config = ModelConfig(state_dim=data.states.shape[1], action_dim=chunks.shape[2], horizon=chunks.shape[1], **sizes)
-    normalizer = Normalizer.fit(data.states, chunks.reshape(-1, chunks.shape[2]), data.deltas, std_floor)
+    normalizer = Normalizer.fit(data.states, chunks.reshape(-1, chunks.shape[2]), data.deltas, std_floor, state_groups)
     torch.manual_seed(seed)
     return FAMILIES.get(family).model(config, normalizer)
 

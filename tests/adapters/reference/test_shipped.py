@@ -19,7 +19,7 @@ def test_both_families_ship_the_expected_tasks():
 @pytest.mark.parametrize(("family", "task"), SHIPPED)
 def test_checkpoint_is_small_and_records_its_training(family, task):
     path = CHECKPOINT_DIR / f"{family}_{task}.pt"
-    assert path.stat().st_size < 5 * 2**20
+    assert path.stat().st_size < 2**20
     _, payload = load_checkpoint(path)
     assert (payload["family"], payload["task"]) == (family, task)
     meta = payload["meta"]
@@ -55,3 +55,31 @@ def test_shipped_policy_acts_in_its_env(family, task):
             assert branches.futures.shape == (8, env.state_dim)
             obs = env.execute(branches.actions[0, : policy.future_horizon].numpy())
         assert np.isfinite(obs["state"]).all() and not np.allclose(obs["state"], start)
+
+
+def test_ladder_rungs_are_listed_apart_from_the_shipped_tasks():
+    from adapters.reference import checkpoint_path, shipped_rungs
+
+    assert all("_" not in task for task in shipped_tasks("joint"))
+    for task in ("Lift", "Door", "Stack"):
+        rungs = shipped_rungs("joint", task)
+        assert rungs[:2] == [0, 1]
+        for rung in rungs:
+            path = checkpoint_path("joint", task, rung)
+            assert path.name == f"joint_{task}_v{rung}.pt" and path.stat().st_size < 2**20
+            meta = load_checkpoint(path)[1]["meta"]
+            assert meta["recipe"]["state_scale"] == "pooled"
+            assert (meta["branch_samples"] > 0) == (meta["recipe"]["branch_variety"] > 0)
+    with pytest.raises(FileNotFoundError, match="no rung 9 of the joint ladder"):
+        load_reference_policy("joint", "Lift", rung=9)
+    with pytest.raises(ValueError, match="rung must be"):
+        checkpoint_path("joint", "Lift", "v1")
+
+
+def test_the_default_is_the_chosen_rung_and_the_original_stays_loadable():
+    from adapters.reference import DEFAULT_RUNGS, checkpoint_path
+
+    assert checkpoint_path("joint", "Lift") == checkpoint_path("joint", "Lift", DEFAULT_RUNGS[("joint", "Lift")])
+    assert checkpoint_path("joint", "Lift", "original").name == "joint_Lift.pt"
+    assert checkpoint_path("inverse", "Lift").name == "inverse_Lift.pt"  # no ladder: the original
+    assert checkpoint_path("joint", "PickPlaceCan").name == "joint_PickPlaceCan.pt"

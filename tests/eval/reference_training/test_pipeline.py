@@ -6,7 +6,7 @@ import torch
 
 from adapters.reference import load_policy
 from adapters.reference.recipes import Recipe
-from adapters.reference.train import main, parse_args, train
+from eval.reference_training.train import main, parse_args, train
 
 pytest.importorskip("robosuite")
 TINY = Recipe(demos=2, steps=250, batch_size=32, width=32, depth=1, flow_steps=2,

@@ -1,7 +1,8 @@
 """Train a reference WAM from scratch: scripted demos → model → (joint) value head → checkpoint.
 
-    python -m adapters.reference.train --family joint --task Lift
-    python -m adapters.reference.train --family inverse --task Stack --demos 30 --out /tmp/m.pt
+    python -m eval.reference_training.train --family joint --task Lift
+    python -m eval.reference_training.train --family inverse --task Stack --demos 30 --out /tmp/m.pt
+    python -m eval.reference_training.train --family joint --task Lift --rung 2   # checkpoints/joint_Lift_v2.pt
 
 Without options every setting is the shipped checkpoint's recipe
 (:mod:`adapters.reference.recipes`), so the command reproduces it (bit-exactly on the
@@ -21,20 +22,22 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from adapters.reference import checkpoint_path, save_checkpoint
+from adapters.reference import ORIGINAL, checkpoint_path, save_checkpoint
 from adapters.reference.dataset import ChunkData
 from adapters.reference.families import FAMILIES
 from adapters.reference.joint import JointFlowModel
-from adapters.reference.recipes import DEMO_SEED, VALUE_SEED, Recipe, recipe_for
+from adapters.reference.recipes import DEMO_SEED, VALUE_SEED, Recipe, ladder_recipe, recipe_for
 from adapters.reference.rollout import describe, run_episode
 from adapters.reference.training import build_model, train_model
 from adapters.reference.value import ValueData, train_value_head
+from adapters.reference.wam import JointPredictionWAM
+from eval.envs import make_env
+from eval.envs.experts import collect_demos, load_demos, save_demos
+from eval.reference_training.branch_data import branch_samples, concat
 
 
 def demonstrations(task: str, recipe: Recipe, cache: Path | None) -> list[Any]:
     """Scripted-expert demos for ``task`` (read from / written to ``cache`` if given)."""
-    from eval.envs.experts import collect_demos, load_demos, save_demos
-
     name = f"{task}_{recipe.demos}demos_seed{DEMO_SEED}_noise{recipe.demo_noise}.npz"
     if cache is not None and (cache / name).is_file():
         return load_demos(cache / name)
@@ -47,9 +50,6 @@ def demonstrations(task: str, recipe: Recipe, cache: Path | None) -> list[Any]:
 
 def train_value(model: JointFlowModel, task: str, recipe: Recipe, progress: bool) -> dict[str, Any]:
     """Roll the trained model out (N = 1) and fit its value head on the discounted returns."""
-    from adapters.reference.wam import JointPredictionWAM
-    from eval.envs import make_env
-
     policy = JointPredictionWAM(model)
     seeds = range(VALUE_SEED, VALUE_SEED + recipe.value_episodes)
     with make_env("robosuite", task) as env:
@@ -79,7 +79,14 @@ def train(family: str, task: str, recipe: Recipe, out: Path, cache: Path | None 
     if not good:
         raise RuntimeError(f"the scripted expert solved none of the {len(demos)} {task} demos")
     data = ChunkData.from_trajectories(good, recipe.horizon, recipe.horizon)
+    with make_env("robosuite", task) as env:
+        groups = [size for _, size in env.state_layout]
+        branches = branch_samples(env, good, [d.seed for d in good], recipe.branch_variety, recipe.branch_count,
+                                  recipe.horizon, recipe.horizon, recipe.branch_states, recipe.seed)
+    demo_samples = len(data)
+    data = concat(data, branches)
     model = build_model(family, data, seed=recipe.seed, future_horizon=recipe.horizon,
+                        state_groups=groups if recipe.state_scale == "pooled" else None,
                         width=recipe.width, depth=recipe.depth, flow_steps=recipe.flow_steps)
     collected = time.perf_counter()
     losses = train_model(model, data, recipe.steps, recipe.batch_size, recipe.lr, recipe.seed, progress)
@@ -90,6 +97,8 @@ def train(family: str, task: str, recipe: Recipe, out: Path, cache: Path | None 
         "demos_successful": len(good),
         "demo_seeds": sorted(int(d.seed) for d in demos),
         "train_samples": len(data),
+        "demo_samples": demo_samples,
+        "branch_samples": len(data) - demo_samples,
         "parameters": sum(p.numel() for p in model.parameters()),
         "loss_first": float(np.mean(losses[:100])),
         "loss_final": float(np.mean(losses[-100:])),
@@ -111,6 +120,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--task", required=True, help="robosuite task, e.g. Lift")
     parser.add_argument("--out", type=Path, help="checkpoint path (default: the shipped one)")
     parser.add_argument("--demo-cache", type=Path, help="folder to reuse collected demos from")
+    parser.add_argument("--rung", type=int, help="train rung R of the branch-fidelity ladder (recipes.LADDER_VARIETY)")
     for f in dataclasses.fields(Recipe):
         parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), help=f"recipe override ({f.name})")
     return parser.parse_args(argv)
@@ -119,8 +129,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(Recipe) if getattr(args, f.name) is not None}
-    recipe = dataclasses.replace(recipe_for(args.family, args.task), **overrides)
-    out = args.out or checkpoint_path(args.family, args.task)
+    base = recipe_for(args.family, args.task) if args.rung is None else ladder_recipe(args.family, args.task, args.rung)
+    recipe = dataclasses.replace(base, **overrides)
+    out = args.out or checkpoint_path(args.family, args.task, ORIGINAL if args.rung is None else args.rung)
     meta = train(args.family, args.task, recipe, out, args.demo_cache)
     print(json.dumps({"checkpoint": str(out), **meta}, indent=1))
 

@@ -2,8 +2,8 @@
 
 A minimal loop for the model card, until the harness (``eval.run``) measures the same:
 
-    python -m adapters.reference.evaluate --family joint --task Lift --trials 50
-    python -m adapters.reference.evaluate --checkpoint /tmp/m.pt --trials 20
+    python -m eval.reference_training.evaluate --family joint --task Lift --trials 50
+    python -m eval.reference_training.evaluate --checkpoint /tmp/m.pt --trials 20
 
 Trial ``i`` starts from env seed ``EVAL_SEED + i`` (disjoint from demo and value seeds).
 """
@@ -23,13 +23,12 @@ from adapters.reference import checkpoint_path, load_checkpoint, load_policy
 from adapters.reference.families import FAMILIES
 from adapters.reference.recipes import EVAL_SEED
 from adapters.reference.rollout import Episode, run_episode
+from eval.envs import make_env
 from wam_tts.diagnostics import wilson_interval
 
 
 def evaluate(path: Path, trials: int, first_seed: int = EVAL_SEED, progress: bool = True) -> dict[str, Any]:
     """Run ``trials`` vanilla episodes of the checkpoint at ``path`` on its own task."""
-    from eval.envs import make_env
-
     torch.set_num_threads(1)
     task = load_checkpoint(path)[1]["task"]
     policy = load_policy(path)
@@ -53,6 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--family", choices=FAMILIES.names())
     parser.add_argument("--task")
+    parser.add_argument("--rung", type=lambda v: int(v) if v.isdigit() else v,
+                        help="ladder rung, or 'original' (default: the shipped default)")
     parser.add_argument("--checkpoint", type=Path, help="instead of --family/--task")
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--first-seed", type=int, default=EVAL_SEED)
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.checkpoint is None and not (args.family and args.task):
         parser.error("give --checkpoint, or --family and --task")
-    path = args.checkpoint or checkpoint_path(args.family, args.task)
+    path = args.checkpoint or checkpoint_path(args.family, args.task, args.rung)
     result = evaluate(path, args.trials, args.first_seed)
     print(json.dumps(result, indent=1))
     if args.json:
