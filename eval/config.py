@@ -133,7 +133,6 @@ def register_configs() -> None:
     built; everything else is strict.
     """
     OmegaConf.register_new_resolver("run_id", _run_id_of_root, replace=True)
-    OmegaConf.register_new_resolver("eval_help", _help, replace=True)
     schema = OmegaConf.structured(EvalConfig)
     for open_node in (schema.selector, schema.policy.options, schema.env.options):
         OmegaConf.set_struct(open_node, False)
@@ -144,12 +143,6 @@ def _run_id_of_root(*, _root_: DictConfig) -> str:
     """``${run_id:}``: the run_id of the composed config (its Hydra node left out, so the
     run directory it names can be interpolated inside that node without recursion)."""
     return run_id(OmegaConf.masked_copy(_root_, [key for key in _root_ if key != "hydra"]))
-
-
-def _help() -> str:
-    from eval.help import help_text
-
-    return help_text()
 
 
 def to_dict(cfg: DictConfig | dict) -> dict:

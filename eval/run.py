@@ -34,6 +34,7 @@ from eval.build import ConfigError, check_config
 from eval.claims import TrialClaims
 from eval.comparison import baseline_dir, baseline_run, format_comparison
 from eval.config import baseline_config, fingerprint, register_configs, result_key, run_id, to_dict
+from eval.help import help_text
 from eval.jobs import record_job, skip_reason
 from eval.logs import run_log
 from eval.results import RunMismatchError, RunStore, load_run, trial_stem
@@ -43,6 +44,7 @@ from eval.trials import make_runner, plan_trials
 log = logging.getLogger("eval.run")
 
 register_configs()
+OmegaConf.register_new_resolver("eval_help", help_text, replace=True)  # `--help`: every key described
 
 #: ``conf/`` at the repository root (absolute, so any working directory works).
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")

@@ -15,6 +15,7 @@ from eval.reporting import figures
 from eval.reporting.base import TASK_LABEL, Group, label_columns, records, rests_on, task_keys
 from eval.reporting.document import Document, Figure, fmt, fmt_p
 from wam_tts import diagnostics as diag
+from wam_tts.diagnostics.alignment import ALIGNMENT_COLUMNS
 from wam_tts.records import DECISION, EPISODE
 
 #: The fields of a :class:`wam_tts.diagnostics.SuccessPrediction` that ``summary.json`` keeps.
@@ -179,19 +180,7 @@ class PerTaskSection:
         table, eps = self.table, self.episodes
         doc.heading("Per task: consistency, alignment and AUC (paper App. C)", 3)
         doc.table(
-            table[
-                [
-                    *label_columns(table),
-                    "n_success",
-                    "n_failure",
-                    "consistency_success",
-                    "consistency_failure",
-                    "gap",
-                    "alignment",
-                    "auc",
-                    "few",
-                ]
-            ]
+            table[[*label_columns(table), *ALIGNMENT_COLUMNS, "auc", "few"]]
         )
         counts = table["alignment"].value_counts()
         doc.para(

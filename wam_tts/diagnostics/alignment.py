@@ -27,6 +27,9 @@ from wam_tts.records import DECISION, EPISODE
 
 ALIGNED, MISALIGNED, UNDETERMINED = "aligned", "misaligned", "undetermined"
 
+#: The per-task columns of :func:`task_alignment` besides its keys (and ``few``).
+ALIGNMENT_COLUMNS = ("n_success", "n_failure", "consistency_success", "consistency_failure", "gap", "alignment")
+
 
 def task_alignment(
     episodes: pd.DataFrame,
@@ -68,16 +71,7 @@ def task_alignment(
                 pd.Series(as_float(g["mean_latent_change"], "mean_latent_change")).mean()
             )
         rows.append(row)
-    columns = [
-        *keys,
-        "n_success",
-        "n_failure",
-        "consistency_success",
-        "consistency_failure",
-        "gap",
-        "alignment",
-        "few",
-    ]
+    columns = [*keys, *ALIGNMENT_COLUMNS, "few"]
     if "mean_latent_change" in eps.columns:
         columns.append("mean_latent_change")
     return pd.DataFrame(rows, columns=columns)
