@@ -11,7 +11,14 @@ from torch import Tensor
 
 from wam_tts.branches import Branches
 from wam_tts.policy import Observation, WorldActionModel
-from wam_tts.selectors.base import SELECTORS, Decision, Selector, make_selector, register_selector
+from wam_tts.selectors.base import (
+    SELECTORS,
+    Decision,
+    Selector,
+    check_options,
+    make_selector,
+    register_selector,
+)
 
 GATE_SPACES = ("future", "action")
 
@@ -56,10 +63,7 @@ class GatedSelector(Selector):
                  inner_options: dict | None = None, probe: int = 2, threshold: float = 0.0,
                  gate_space: str = "future", **common) -> None:
         super().__init__(policy, n, **common)
-        for key, value in (("inner", inner), ("probe", probe), ("threshold", threshold), ("gate_space", gate_space)):
-            ok, must = self.option_rules[key]
-            if not ok(value):
-                raise ValueError(f"{must}, got {value!r}")
+        check_options(self.option_rules, inner=inner, probe=probe, threshold=threshold, gate_space=gate_space)
         if probe >= self.n:
             raise ValueError(f"the probe ({probe} branches) must be smaller than n ({self.n})")
         if policy.streams_observations:
