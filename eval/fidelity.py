@@ -31,7 +31,15 @@ from eval.config import EnvConfig, PolicyConfig
 from eval.envs import make_env
 from eval.fidelity_plot import plot_fidelity
 from eval.policies import make_policy
-from wam_tts import SELECTORS, Branches, VanillaSelector, WorldActionModel, derive_seed, make_selector, require_simulator
+from wam_tts import (
+    SELECTORS,
+    Branches,
+    VanillaSelector,
+    WorldActionModel,
+    derive_seed,
+    make_selector,
+    require_simulator,
+)
 from wam_tts.diagnostics.fidelity import branch_fidelity
 
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
@@ -174,7 +182,7 @@ def selector_scores(policy: WorldActionModel, probed: dict[str, np.ndarray],
         scores[name] = np.stack([
             selector.score(Branches(torch.from_numpy(a), torch.from_numpy(f),
                                     None if v is None else torch.from_numpy(v)), None).double().numpy()
-            for a, f, v in zip(probed["actions"], probed["predicted"], values)])
+            for a, f, v in zip(probed["actions"], probed["predicted"], values, strict=True)])
     return scores
 
 
