@@ -27,27 +27,23 @@ import pandas as pd  # noqa: E402
 
 from eval.ladder_report import of_rung  # noqa: E402
 from eval.results import load_run  # noqa: E402
+from wam_tts import SELECTORS  # noqa: E402
 from wam_tts.diagnostics import baseline_mask, compare, wilson_interval  # noqa: E402
 
 
 def branches_drawn(scores: pd.Series, selector: dict[str, Any], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Branches each decision drew, and whether a gate fired there.
-
-    A fixed-N selector draws N. The gated selector draws its probe and, when the gate
-    fires, all N again (the probe's branches are the first rows of that draw); a fired
-    decision records the inner selector's N scores, an unfired one the probe's.
-    """
-    sizes = scores.map(len).to_numpy()
-    if selector["name"] != "gated":
-        return sizes, np.zeros(len(sizes), dtype=bool)
-    fired = sizes == n
-    return selector["probe"] + fired * n, fired
+    """Branches each recorded decision drew (:meth:`wam_tts.Selector.branches_drawn`), and
+    whether it drew more than it scored (a gate that fired)."""
+    kind = SELECTORS.get(selector["name"])
+    scored = scores.map(len).to_numpy()
+    drawn = np.array([kind.branches_drawn(int(k), n, selector) for k in scored], dtype=int)
+    return drawn, drawn > scored
 
 
 def label(selector: dict[str, Any], n: int) -> str:
-    """``mean N=4``, ``gated(mean, threshold 0.666) N=8``."""
-    if selector["name"] == "gated":
-        return f"gated({selector['inner']}, threshold {selector['threshold']:g}) N={n}"
+    """``mean N=4``; a gating selector with its inner selector and threshold."""
+    if SELECTORS.get(selector["name"]).gates:
+        return f"{selector['name']}({selector['inner']}, threshold {selector['threshold']:g}) N={n}"
     return f"{selector['name']} N={n}"
 
 
@@ -64,16 +60,17 @@ def run_points(episodes: pd.DataFrame, steps: pd.DataFrame) -> list[dict[str, An
         selector, n = cfg["selector"], int(cfg["n"])
         decisions = steps[steps["run_id"] == run_id]
         drawn, fired = branches_drawn(decisions["scores"], selector, n)
+        gates = SELECTORS.get(selector["name"]).gates
         k, t = int(eps["success"].sum()), len(eps)
         point = {
             "run_id": run_id, "label": label(selector, n), "selector": selector["name"],
-            "inner": selector.get("inner", selector["name"]), "n": n,
+            "inner": selector.get("inner", selector["name"]), "gates": gates, "n": n,
             "threshold": selector.get("threshold"), "decisions": len(decisions),
             "branches_per_decision": float(drawn.mean()),
-            "fire_rate": float(fired.mean()) if selector["name"] == "gated" else None,
+            "fire_rate": float(fired.mean()) if gates else None,
             "fire_rate_per_task": ({task: float(fired[(decisions["task"] == task).to_numpy()].mean())
                                     for task in sorted(decisions["task"].unique())}
-                                   if selector["name"] == "gated" else None),
+                                   if gates else None),
             "ms_per_decision": 1e3 * float((decisions["sample_s"] + decisions["score_s"]).mean()),
             "successes": k, "trials": t, "rate": k / t, "wilson95": wilson_interval(k, t),
             "vanilla": bool(eps.index.isin(vanilla.index).all()),
@@ -81,7 +78,7 @@ def run_points(episodes: pd.DataFrame, steps: pd.DataFrame) -> list[dict[str, An
         if not point["vanilla"]:
             point["delta"] = asdict(compare(eps, vanilla[vanilla["task"].isin(eps["task"].unique())]))
         points.append(point)
-    return sorted(points, key=lambda p: (p["inner"], p["selector"] == "gated", p["branches_per_decision"]))
+    return sorted(points, key=lambda p: (p["inner"], p["gates"], p["branches_per_decision"]))
 
 
 def markdown(points: list[dict[str, Any]]) -> str:
@@ -108,8 +105,8 @@ def plot(points: list[dict[str, Any]], path: Path) -> None:
     inners = sorted({p["inner"] for p in points if not p["vanilla"]})
     for k, inner in enumerate(inners):
         color = f"C{k}"
-        fixed = vanilla + [p for p in points if p["inner"] == inner and p["selector"] != "gated" and not p["vanilla"]]
-        gated = [p for p in points if p["inner"] == inner and p["selector"] == "gated"]
+        fixed = vanilla + [p for p in points if p["inner"] == inner and not p["gates"] and not p["vanilla"]]
+        gated = [p for p in points if p["inner"] == inner and p["gates"]]
         for series, fmt, name in ((fixed, "o-", f"{inner}, fixed N"), (gated, "D", f"gated({inner})")):
             if not series:
                 continue
@@ -118,7 +115,7 @@ def plot(points: list[dict[str, Any]], path: Path) -> None:
             err = np.array([[p["rate"] - p["wilson95"][0], p["wilson95"][1] - p["rate"]] for p in series]).T
             ax.errorbar(x, y, yerr=err, fmt=fmt, color=color, capsize=3, label=name, alpha=0.9)
             for p, xi, yi in zip(series, x, y, strict=True):
-                note = f"N={p['n']}" if p["selector"] != "gated" else f"fires {100 * p['fire_rate']:.0f} %"
+                note = f"fires {100 * p['fire_rate']:.0f} %" if p["gates"] else f"N={p['n']}"
                 ax.annotate(note, (xi, yi), textcoords="offset points", xytext=(4, -10), fontsize=7, color=color)
     ax.set_xscale("log", base=2)
     ax.set_xlabel("branches drawn per decision (mean)")

@@ -85,3 +85,25 @@ def test_streaming_policies_cannot_be_probed():
 
     with pytest.raises(ValueError, match="cannot be probed"):
         GatedSelector(Streaming(), n=8)
+
+
+@pytest.mark.parametrize("probe", [2, 3])
+def test_branches_drawn_from_a_record_is_what_the_gate_sampled(probe):
+    class Counting(NoisyLinearPolicy):
+        drawn = 0
+
+        def sample(self, obs, n, seed):
+            Counting.drawn += n
+            return super().sample(obs, n, seed)
+
+    policy, obs = Counting(), torch.tensor([0.5, -0.2])
+    gated = GatedSelector(policy, n=6, probe=probe, threshold=0.0)
+    gated.reset(seed=1)
+    options = {"probe": probe}
+    for fire in (True, False, True):
+        gated.threshold = 0.0 if fire else math.inf
+        before = Counting.drawn
+        scored = len(gated.act(obs).scores)
+        assert GatedSelector.branches_drawn(scored, 6, options) == Counting.drawn - before == probe + 6 * fire
+    assert GatedSelector.gates and not ConsensusSelector.gates
+    assert ConsensusSelector.branches_drawn(8, 8, {}) == 8

@@ -11,8 +11,9 @@ A selector owns the episode of the policy it wraps::
 
 What a selector needs is declared, never inferred from its name or class:
 :attr:`Selector.needs_simulator`, :attr:`Selector.needs_value_head`, :attr:`Selector.fixed_n`,
-:attr:`Selector.blends_actions` and :attr:`Selector.same_as_baseline_at_n1`; the harness
-reads only these.
+:attr:`Selector.blends_actions`, :attr:`Selector.same_as_baseline_at_n1` and
+:attr:`Selector.gates` (with :meth:`Selector.branches_drawn`); the harness and reports read
+only these.
 
 Branches whose actions, futures or value contain NaN/Inf are dropped with a warning
 and scored NaN; the choice is made among the rest (``on_nonfinite="raise"`` turns this
@@ -26,7 +27,7 @@ import inspect
 import time
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -106,6 +107,8 @@ class Selector(ABC):
     #: At N = 1 it is the vanilla baseline by construction (one branch, executed as drawn),
     #: so a sweep skips that cell instead of repeating the baseline.
     same_as_baseline_at_n1: ClassVar[bool] = False
+    #: Draws the full N only at some decisions (:meth:`branches_drawn` says where it did).
+    gates: ClassVar[bool] = False
     #: Checks of this class's own options (subclasses add theirs).
     option_rules: ClassVar[OptionRules] = {
         "sigma": (lambda v: v > 0, "sigma must be > 0"),
@@ -231,6 +234,12 @@ class Selector(ABC):
         self.policy.on_select(branches, index)
         return Decision(actions, index, scores, branches, weights, seed, sample_s, scored - sampled,
                         self.last_memory_fallback)
+
+    @classmethod
+    def branches_drawn(cls, scored: int, n: int, options: Mapping[str, Any]) -> int:
+        """Branches a recorded decision drew, from how many it scored (``len(scores)``), the
+        run's ``n`` and this selector's ``options``: every branch it scored."""
+        return scored
 
     @abstractmethod
     def score(self, branches: Branches, obs: Observation) -> Tensor:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -51,6 +53,9 @@ class GatedSelector(Selector):
     """
 
     name = "gated"
+    gates = True
+    #: Branches in the probe unless ``probe`` says otherwise.
+    PROBE = 2
     option_rules = {
         "inner": (lambda v: v in SELECTORS and not SELECTORS.get(v).needs_simulator and v != "gated",
                   "inner must be a registered selector that needs no simulator (and is not gated)"),
@@ -60,7 +65,7 @@ class GatedSelector(Selector):
     }
 
     def __init__(self, policy: WorldActionModel, n: int | None = None, *, inner: str = "consensus",
-                 inner_options: dict | None = None, probe: int = 2, threshold: float = 0.0,
+                 inner_options: dict | None = None, probe: int = PROBE, threshold: float = 0.0,
                  gate_space: str = "future", **common) -> None:
         super().__init__(policy, n, **common)
         check_options(self.option_rules, inner=inner, probe=probe, threshold=threshold, gate_space=gate_space)
@@ -73,6 +78,12 @@ class GatedSelector(Selector):
         self.probe, self.threshold, self.gate_space = probe, threshold, gate_space
         self.disagreements: list[float] = []
         self.fired: list[bool] = []
+
+    @classmethod
+    def branches_drawn(cls, scored: int, n: int, options: Mapping[str, Any]) -> int:
+        """The probe, plus all N again where the gate fired (a fired decision scores N
+        branches, an unfired one the probe's)."""
+        return options.get("probe", cls.PROBE) + (n if scored == n else 0)
 
     def reset(self, seed: int | None = None, env: object = None) -> None:
         super().reset(seed, env)
