@@ -100,6 +100,7 @@ class WamTTSPolicy(PreTrainedPolicy):
         if not self._queue:
             self._queue.extend(self._decide(batch).actions)
         action = self._queue.popleft()[None]
+        self.recorder.acted()
         self._returned_at = time.perf_counter()
         return action
 

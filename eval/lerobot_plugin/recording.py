@@ -50,10 +50,11 @@ def baseline_of(config: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class _Episode:
-    """One episode as LeRobot ran it: the selector's seed, its rows, its steps and wall time."""
+    """One episode as LeRobot ran it: the selector's seed, its rows, its actions and wall time."""
 
     seed: int
     rollout: Rollout
+    actions: int = 0
     started: float = field(default_factory=time.perf_counter)
     wall_s: float = 0.0
 
@@ -67,10 +68,6 @@ class LeRobotRunRecorder:
         self.episodes: list[_Episode] = []
         self.finalized = False
         _LIVE.append(self)
-
-    @property
-    def run_dir(self) -> Path:
-        return self.output_dir / "wam_tts" / run_id(self.config)
 
     # --- the episode as it runs ----------------------------------------------------
 
@@ -87,6 +84,10 @@ class LeRobotRunRecorder:
 
     def decision(self, t: int, obs: Any, decision: Decision) -> None:
         self._current.on_decision(t, obs, decision)
+
+    def acted(self) -> None:
+        """One action handed to LeRobot (which executes it: the episode's length counts them)."""
+        self.episodes[-1].actions += 1
 
     @property
     def _current(self) -> Rollout:
@@ -109,26 +110,26 @@ class LeRobotRunRecorder:
         envs = sorted({env for env, _, _ in outcomes}) if outcomes else ["unknown"]
         config = {**self.config, "env": envs}
         baseline = baseline_of(config)
-        store = RunStore(self.run_dir)
-        store.open({"run_id": run_id(self.config), "fingerprint": fingerprint(config), "result_key": config,
+        store = RunStore(self.output_dir / "wam_tts" / run_id(config))
+        store.open({"run_id": run_id(config), "fingerprint": fingerprint(config), "result_key": config,
                     "config": config, "source": "lerobot-eval"})
         for index, episode in enumerate(self.episodes):
             env, task, success = outcomes[index] if outcomes else ("unknown", "unknown", False)
             trial = sum(1 for e, t, _ in outcomes[:index] if (e, t) == (env, task)) if outcomes else index
             store.commit(self._record(config, baseline, env, task, trial, episode, success, problem))
         self.finalized = True
-        return self.run_dir
+        return store.root
 
     def _record(self, config: dict[str, Any], baseline: dict[str, Any], env: str, task: str, trial: int,
                 episode: _Episode, success: bool, problem: str) -> TrialRecord:
         rollout = episode.rollout
-        key = asdict(EpisodeKey(run_id=run_id(self.config), policy=config["policy"]["name"], env=env, task=task,
+        key = asdict(EpisodeKey(run_id=run_id(config), policy=config["policy"]["name"], env=env, task=task,
                                 selector=config["selector"]["name"], n=int(config["n"]), trial=trial,
                                 seed=episode.seed))
         row = EpisodeRecord(
             **key, success=success and not problem,
             status="error" if problem else ("success" if success else "failure"), error=problem,
-            length=rollout.t, decisions=len(rollout.rows), **episode_summary(rollout.rows),
+            length=episode.actions, decisions=len(rollout.rows), **episode_summary(rollout.rows),
             wall_s=episode.wall_s, attempts=1, config=json.dumps(config, sort_keys=True),
             baseline_config=json.dumps(baseline, sort_keys=True), baseline_run_id=run_id(baseline),
         )
