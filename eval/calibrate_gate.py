@@ -5,8 +5,9 @@
 Runs the N = 1 policy (a gate that never fires acts exactly like it) for ``episodes``
 episodes per task on calibration seeds, which never coincide with the harness's trial
 seeds, records the probe's disagreement at every decision, and prints, per task, the
-threshold above which each target fraction of decisions would fire. Writes the same as
-JSON with ``--out``.
+threshold above which each target fraction of decisions would fire, and with several
+tasks the pooled threshold for one run over all of them. Writes the same as JSON with
+``--out``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ def thresholds(seen: list[float], fire_rates: list[float]) -> dict[str, float]:
     return {f"{rate:g}": float(np.quantile(seen, 1.0 - rate)) for rate in fire_rates}
 
 
+def _report(label: str, seen: list[float], fire_rates: list[float]) -> dict:
+    found = {"decisions": len(seen), "thresholds": thresholds(seen, fire_rates)}
+    rates = ", ".join(f"fire {r}: threshold {t:.4g}" for r, t in found["thresholds"].items())
+    print(f"{label}: {len(seen)} decisions; {rates}")
+    return found
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--policy", default="reference_joint")
@@ -68,11 +76,13 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(1)
     result = {"policy": args.policy, "env": args.env, "probe": args.probe, "gate_space": args.gate_space,
               "episodes": args.episodes, "seed": args.seed, "tasks": {}}
+    pooled: list[float] = []
     for task in args.tasks:
         seen = disagreements(args.policy, args.env, task, args.episodes, args.probe, args.gate_space, args.seed)
-        result["tasks"][task] = {"decisions": len(seen), "thresholds": thresholds(seen, args.fire_rates)}
-        rates = ", ".join(f"fire {r}: threshold {t:.4g}" for r, t in result["tasks"][task]["thresholds"].items())
-        print(f"{task}: {len(seen)} decisions; {rates}")
+        pooled += seen
+        result["tasks"][task] = _report(task, seen, args.fire_rates)
+    if len(args.tasks) > 1:  # one threshold for a run over all the tasks
+        result["pooled"] = _report("all tasks", pooled, args.fire_rates)
     if args.out is not None:
         args.out.write_text(json.dumps(result, indent=1))
     return result

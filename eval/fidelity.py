@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,12 +31,21 @@ from eval.config import EnvConfig, PolicyConfig
 from eval.envs import make_env
 from eval.fidelity_plot import plot_fidelity
 from eval.policies import make_policy
-from wam_tts import VanillaSelector, WorldActionModel, derive_seed, require_simulator
+from wam_tts import (
+    SELECTORS,
+    Branches,
+    VanillaSelector,
+    WorldActionModel,
+    derive_seed,
+    make_selector,
+    require_simulator,
+)
 from wam_tts.diagnostics.fidelity import branch_fidelity
-from wam_tts.scores import consensus_scores
 
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 ROLLOUT_SEED = 30_000
+#: The scoring selectors the check ranks by default.
+RANKED_SELECTORS = ("consensus", "medoid", "action_consensus", "value", "value_consensus")
 
 
 @dataclass
@@ -50,6 +60,9 @@ class FidelityConfig:
     seed: int = 0
     bootstrap: int = 2000
     out: str = "runs/fidelity"
+    #: Selectors whose scores are ranked against exploring's (those needing a value head
+    #: are skipped for a policy without one).
+    rank_selectors: list[str] = field(default_factory=lambda: list(RANKED_SELECTORS))
 
 
 def register_schema() -> None:
@@ -65,8 +78,8 @@ register_schema()
 
 def probe_states(policy: WorldActionModel, env: Any, states: int, n: int, probe: float, seed: int,
                  max_episodes: int = 1000) -> dict[str, np.ndarray]:
-    """Predicted futures, reached states, values ``[K, N(, D)]`` at ``states`` probed decisions,
-    and the outcomes of the vanilla episodes that ran to their end (success or budget)."""
+    """Predicted futures, reached states, actions, values ``[K, N(, ...)]`` at ``states`` probed
+    decisions, and the outcomes of the vanilla episodes that ran to their end (success or budget)."""
     if not 0 < probe <= 1:
         raise ValueError(f"probe must lie in (0, 1], got {probe}")
     if states < 2 or n < 2:
@@ -74,7 +87,8 @@ def probe_states(policy: WorldActionModel, env: Any, states: int, n: int, probe:
     sim = require_simulator(env, "the branch-fidelity check")
     h = policy.future_horizon
     rng = np.random.default_rng(seed)
-    out: dict[str, list] = {"predicted": [], "reached": [], "values": [], "episode": [], "t": [], "outcomes": []}
+    out: dict[str, list] = {"predicted": [], "reached": [], "actions": [], "values": [], "episode": [], "t": [],
+                            "outcomes": []}
     for episode in range(max_episodes):
         if len(out["predicted"]) >= states:
             break
@@ -93,6 +107,7 @@ def probe_states(policy: WorldActionModel, env: Any, states: int, n: int, probe:
                 sim.set_state(saved)
                 out["predicted"].append(branches.futures.double().numpy())
                 out["reached"].append(np.stack(reached))
+                out["actions"].append(branches.actions.double().numpy())
                 out["values"].append(None if branches.values is None else branches.values.double().numpy())
                 out["episode"].append(episode)
                 out["t"].append(t)
@@ -110,6 +125,7 @@ def probe_states(policy: WorldActionModel, env: Any, states: int, n: int, probe:
     return {
         "predicted": np.stack(out["predicted"]),
         "reached": np.stack(out["reached"]),
+        "actions": np.stack(out["actions"]),
         "values": np.stack(out["values"]) if has_values else None,
         "episodes": len(set(out["episode"])),
         "rollout_successes": int(sum(out["outcomes"])),
@@ -148,6 +164,28 @@ def dim_names(env: Any, d: int) -> list[str]:
     return [f"{key}[{i}]" for key, size in layout for i in range(size)]
 
 
+def selector_scores(policy: WorldActionModel, probed: dict[str, np.ndarray],
+                    names: Sequence[str]) -> dict[str, np.ndarray]:
+    """``[K, N]`` scores of each named selector at the probed states (value-head selectors are
+    skipped when the policy has none); a selector that needs the simulator or blends actions
+    has no per-branch score to rank and is refused."""
+    scores = {}
+    for name in names:
+        kind = SELECTORS.get(name)
+        if kind.needs_simulator or kind.blends_actions:
+            raise ValueError(f"rank_selectors: {name!r} has no per-branch score to rank (it "
+                             f"{'executes branches' if kind.needs_simulator else 'blends actions'})")
+        if kind.needs_value_head and probed["values"] is None:
+            continue
+        selector = make_selector(name, policy, n=probed["predicted"].shape[1])
+        values = probed["values"] if probed["values"] is not None else [None] * len(probed["predicted"])
+        scores[name] = np.stack([
+            selector.score(Branches(torch.from_numpy(a), torch.from_numpy(f),
+                                    None if v is None else torch.from_numpy(v)), None).double().numpy()
+            for a, f, v in zip(probed["actions"], probed["predicted"], values, strict=True)])
+    return scores
+
+
 def check_task(cfg: DictConfig, task: str) -> dict[str, Any]:
     """Probe ``task`` and return its fidelity summary (model's space and principled scale)."""
     start = time.perf_counter()
@@ -157,9 +195,7 @@ def check_task(cfg: DictConfig, task: str) -> dict[str, Any]:
         scale = principled_scale(policy, env)
         floored = floored_dims(policy)
         names = dim_names(env, probed["predicted"].shape[2])
-    scores = {"consensus": np.stack([consensus_scores(torch.from_numpy(p)).numpy() for p in probed["predicted"]])}
-    if probed["values"] is not None:
-        scores["value"] = probed["values"]
+    scores = selector_scores(policy, probed, cfg.get("rank_selectors", RANKED_SELECTORS))
     summary: dict[str, Any] = {"task": task, "episodes": probed["episodes"], "floored_dims": floored,
                                "vanilla_rollouts": {"successes": probed["rollout_successes"],
                                                     "episodes": probed["rollout_episodes"]}}

@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from adapters.reference import DEFAULT_RUNGS  # noqa: E402
 from eval.results import load_run  # noqa: E402
 from wam_tts.diagnostics import baseline_mask, compare, wilson_interval  # noqa: E402
 
@@ -43,15 +44,31 @@ def load_fidelity(folder: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+def rung_of(config: str, task: str) -> int | str | None:
+    """The reference rung a run's config loads for ``task``: ``policy.options.rung``, else
+    the task's default rung (:data:`adapters.reference.DEFAULT_RUNGS`); None for other policies."""
+    policy = json.loads(config)["policy"]
+    rung = policy["options"].get("rung")
+    name = policy.get("name", "")
+    if rung is None and name.startswith("reference_"):
+        rung = DEFAULT_RUNGS.get((name.removeprefix("reference_"), task))
+    return rung
+
+
 def of_rung(episodes: pd.DataFrame, rung: int) -> pd.DataFrame:
-    """The episodes whose run config names ``policy.options.rung == rung`` (a sweep over
-    ``policy.options.rung=0,1,...`` in one directory); all of them when none names one."""
-    rungs = episodes["config"].map(lambda c: json.loads(c)["policy"]["options"].get("rung"))
+    """The episodes run at reference rung ``rung`` (a sweep over ``policy.options.rung=0,1,...``
+    in one directory; a run naming no rung ran the task's default); all of them when no
+    episode has a rung."""
+    rungs = pd.Series([rung_of(c, t) for c, t in zip(episodes["config"], episodes["task"], strict=True)],
+                      index=episodes.index, dtype=object)
     return episodes if rungs.isna().all() else episodes[rungs == rung]
 
 
-def rung_rows(rung: int, episodes: pd.DataFrame, fidelity: dict[str, dict[str, Any]], n: int) -> dict[str, Any]:
-    """Vanilla success, fidelity and every selector's paired delta for one rung."""
+def rung_rows(rung: int, episodes: pd.DataFrame, fidelity: dict[str, dict[str, Any]], n: int,
+              selectors: tuple[str, ...] = SELECTORS) -> dict[str, Any]:
+    """Vanilla success, fidelity and each selector's paired delta and signal (its scores'
+    Spearman with exploring's ranking, mean over tasks; None where the check did not rank
+    it) for one rung."""
     done = episodes[episodes["status"] != "error"]
     vanilla = done[baseline_mask(done)[0]]
     if vanilla.empty:
@@ -69,12 +86,14 @@ def rung_rows(rung: int, episodes: pd.DataFrame, fidelity: dict[str, dict[str, A
                     "per_task": {x: float(vanilla[vanilla["task"] == x]["success"].mean()) for x in tasks}},
         "selectors": {},
     }
-    for name in SELECTORS:
+    for name in selectors:
         cand = done[(done["selector"] == name) & (done["n"] == n)]
         if cand.empty:
             continue
         ref = vanilla[vanilla["task"].isin(cand["task"].unique())]
+        ranked = [fidelity[x]["rank_agreement"][name]["mean"] for x in tasks if name in fidelity[x]["rank_agreement"]]
         row["selectors"][name] = {
+            "signal": float(np.mean(ranked)) if len(ranked) == len(tasks) else None,
             "all": asdict(compare(cand, ref)),
             "per_task": {x: asdict(compare(cand[cand["task"] == x], ref[ref["task"] == x]))
                          for x in sorted(cand["task"].unique())},
@@ -98,12 +117,14 @@ def markdown(rows: list[dict[str, Any]], n: int) -> str:
                      f"[{v['wilson95'][0]:.3f}, {v['wilson95'][1]:.3f}] |")
     for r in rows:
         lines += ["", f"### Rung v{r['rung']}: deltas against vanilla N = 1 (N = {n})", "",
-                  "| selector | tasks | success | Δ [95 % paired CI] | McNemar p | pairs |", "|---|---|---|---|---|---|"]
+                  "| selector | tasks | signal: Spearman(score, exploring) | success | Δ [95 % paired CI] | McNemar p "
+                  "| pairs |", "|---|---|---|---|---|---|---|"]
         for name, s in r["selectors"].items():
             a = s["all"]
-            lines.append(f"| {name} | all | {a['rate']:.3f} | {_fmt(a)} |")
+            signal = "" if s["signal"] is None else f"{s['signal']:+.3f}"
+            lines.append(f"| {name} | all | {signal} | {a['rate']:.3f} | {_fmt(a)} |")
             for task, c in s["per_task"].items():
-                lines.append(f"| {name} | {task} | {c['rate']:.3f} | {_fmt(c)} |")
+                lines.append(f"| {name} | {task} | | {c['rate']:.3f} | {_fmt(c)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -158,12 +179,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rung", nargs=3, action="append", metavar=("R", "SWEEP", "FIDELITY"), required=True)
     parser.add_argument("--n", type=int, default=8, help="the N of the selectors compared")
+    parser.add_argument("--selectors", nargs="+", default=list(SELECTORS), help="the selectors compared")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     rows = []
     for rung, sweep, fid in args.rung:
         episodes, _ = load_run(sweep)
-        rows.append(rung_rows(int(rung), of_rung(episodes, int(rung)), load_fidelity(Path(fid)), args.n))
+        rows.append(rung_rows(int(rung), of_rung(episodes, int(rung)), load_fidelity(Path(fid)), args.n,
+                              tuple(args.selectors)))
     rows.sort(key=lambda r: r["rung"])
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "ladder.json").write_text(json.dumps(rows, indent=1))

@@ -36,3 +36,15 @@ def test_the_command_writes_thresholds_per_task(tmp_path, capsys):
     data = json.loads(out.read_text())
     assert set(data["tasks"]) == {"reach"} and "0.25" in data["tasks"]["reach"]["thresholds"]
     assert "reach:" in capsys.readouterr().out
+
+
+def test_several_tasks_also_get_one_pooled_threshold(tmp_path):
+    out = tmp_path / "gate.json"
+    main(["--policy", "toy", "--env", "toy", "--tasks", "reach", "reach_far", "--episodes", "2",
+          "--gate-space", "action", "--fire-rates", "0.5", "--out", str(out)])
+    data = json.loads(out.read_text())
+    per_task = [data["tasks"][t]["decisions"] for t in ("reach", "reach_far")]
+    assert data["pooled"]["decisions"] == sum(per_task)
+    pooled_seen = disagreements("toy", "toy", "reach", 2, 2, "action", progress=False) + \
+        disagreements("toy", "toy", "reach_far", 2, 2, "action", progress=False)
+    assert data["pooled"]["thresholds"]["0.5"] == thresholds(pooled_seen, [0.5])["0.5"]

@@ -2,14 +2,17 @@
 
 import json
 
+import numpy as np
 import pytest
+import torch
 from omegaconf import OmegaConf
 
-from eval.fidelity import check_task, probe_states
+from eval.fidelity import check_task, probe_states, selector_scores
 from eval.fidelity_plot import plot_fidelity
 from tests.eval.toy import ToyEnv, ToyPolicy, ToyStateEnv
 from wam_tts import SimulatorUnsupportedError
 from wam_tts.diagnostics.fidelity import branch_fidelity
+from wam_tts.scores import consensus_scores
 
 
 def test_futures_that_are_the_truth_have_full_branch_fidelity():
@@ -43,8 +46,28 @@ def test_the_command_writes_a_summary_and_a_figure(tmp_path):
                             "states": 8, "n": 4, "probe": 1.0, "seed": 0, "bootstrap": 200})
     summary = check_task(cfg, "reach")
     assert summary["task"] == "reach" and "pooled_scale" not in summary  # no normaliser on the toy policy
-    assert set(summary["model_space"]["rank_agreement"]) == {"consensus", "value"}
+    assert set(summary["model_space"]["rank_agreement"]) == {"consensus", "medoid", "action_consensus", "value",
+                                                             "value_consensus"}
     results = {"policy": {"name": "toy", "options": {}}, "states": 8, "n": 4, "tasks": [summary]}
     plot_fidelity(results, tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 1000
     json.dumps(results)  # plain data
+
+
+def test_each_selector_is_ranked_by_its_own_score():
+    probed = probe_states(ToyPolicy(noise=0.2), ToyStateEnv("reach"), states=6, n=4, probe=1.0, seed=0)
+    assert probed["actions"].shape[:2] == (6, 4)
+    scores = selector_scores(ToyPolicy(noise=0.2), probed, ["consensus", "action_consensus", "value"])
+    futures = torch.from_numpy(probed["predicted"][2])
+    np.testing.assert_allclose(scores["consensus"][2], consensus_scores(futures).numpy())
+    np.testing.assert_allclose(scores["action_consensus"][2],
+                               consensus_scores(torch.from_numpy(probed["actions"][2])).numpy())
+    np.testing.assert_array_equal(scores["value"], probed["values"])
+
+
+def test_value_selectors_are_skipped_without_values_and_unrankable_ones_refused():
+    probed = probe_states(ToyPolicy(noise=0.2), ToyStateEnv("reach"), states=4, n=4, probe=1.0, seed=0)
+    probed["values"] = None
+    assert set(selector_scores(ToyPolicy(noise=0.2), probed, ["consensus", "value_consensus"])) == {"consensus"}
+    with pytest.raises(ValueError, match="'mean' has no per-branch score"):
+        selector_scores(ToyPolicy(), probed, ["mean"])
