@@ -31,7 +31,8 @@ install-lerobot: $(LEROBOT_STAMP)
 
 $(LEROBOT_STAMP): pyproject.toml
 	@test -d $(LEROBOT_VENV) || $(PYTHON312) -m venv $(LEROBOT_VENV)
-	$(LEROBOT_VENV)/bin/pip install -q "lerobot[lingbot-va]==0.6.1" "pytest>=8" "pytest-timeout>=2.2" "hypothesis>=6.100"
+	@# dataset + evaluation: lerobot-eval imports LeRobotDataset; the wam_tts plug-in's records need pandas/pyarrow
+	$(LEROBOT_VENV)/bin/pip install -q "lerobot[lingbot-va,dataset,evaluation]==0.6.1" "pytest>=8" "pytest-timeout>=2.2" "hypothesis>=6.100"
 	$(LEROBOT_VENV)/bin/pip install -q -e . --no-deps
 	@touch $@
 
@@ -40,7 +41,8 @@ test: test-main test-lerobot
 test-main: install
 	$(PY) -m pytest -q
 
-# the LingBot-VA adapter against LeRobot's real model code (tiny, random-initialised, CPU)
+# the LingBot-VA adapter against LeRobot's real model code (tiny, random-initialised, CPU),
+# and lerobot-eval with --policy.type=wam_tts (eval/lerobot_plugin) on it
 test-lerobot: install-lerobot
 	$(LEROBOT_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/lerobot tests/adapters/lingbot_va
 

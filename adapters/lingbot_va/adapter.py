@@ -109,6 +109,12 @@ class LingBotVAWAM(WorldActionModel):
             (same results, less activation memory; the out-of-memory fallback sets it).
         postprocessor: maps model-normalised actions ``[M, A]`` to the robot's units
             (LeRobot's policy postprocessor); identity when None.
+        first_branch_from_global_rng: branch 0 draws its noise from the global torch RNG
+            with ``_infer``'s own calls, as the bare policy does, instead of from
+            ``(seed, 0)``; branches 1.. still come from ``(seed, i)``. At N = 1 the adapter
+            then acts exactly as the bare policy under the same global seed (LeRobot's
+            ``set_seed``), so LeRobot baselines stay comparable; a failed ``sample`` puts
+            the global RNG back too.
 
     Per episode: :meth:`reset`, then for every chunk ``sample`` → ``on_select`` → one
     :meth:`on_step` per executed action (the whole chunk must run, as upstream assumes).
@@ -126,6 +132,7 @@ class LingBotVAWAM(WorldActionModel):
         camera_map: Mapping[str, str] | None = None,
         batched: bool = True,
         postprocessor: Callable[[Tensor], Tensor] | None = None,
+        first_branch_from_global_rng: bool = False,
     ) -> None:
         require_lerobot()
         from lerobot.policies.lingbot_va import LingBotVAPolicy
@@ -137,6 +144,7 @@ class LingBotVAWAM(WorldActionModel):
         self.camera_map = dict(camera_map) if camera_map else None
         self.batched = batched
         self.postprocessor = postprocessor
+        self.first_branch_from_global_rng = first_branch_from_global_rng
         self.max_batch: int | None = None
         self._fed_back = False  # this chunk's observations are already in the cache (a retried sample)
         self._drawn: _Drawn | None = None
@@ -190,6 +198,7 @@ class LingBotVAWAM(WorldActionModel):
             )
         self.policy._ensure_frozen_modules()
         checkpoint = transaction.take(self)
+        rng = _global_rng_state(self.policy.config.device) if self.first_branch_from_global_rng else None
         try:
             policy = self.policy
             batch = self._batch(obs, need_task=policy._prompt_embeds is None)
@@ -204,6 +213,8 @@ class LingBotVAWAM(WorldActionModel):
             return self._sample(batch, n, seed)
         except BaseException:
             transaction.restore(self, checkpoint)
+            if rng is not None:
+                _set_global_rng_state(self.policy.config.device, rng)
             raise
 
     def _sample(self, batch: dict[str, Any], n: int, seed: int) -> Branches:
@@ -320,7 +331,7 @@ class LingBotVAWAM(WorldActionModel):
         transformer, rows = self.policy.transformer, self._rows_per_branch
         if not self.batched:
             return self._draw_sequential(init_latent, frame_st_id, n, seed)
-        latents, actions = initial_noise(self.policy, n, seed)
+        latents, actions = initial_noise(self.policy, n, seed, self.first_branch_from_global_rng)
         size = n if self.max_batch is None else min(n, self.max_batch)
         if size == n:
             cache.relay_for_branches(transformer, n, rows, self._tokens_per_chunk)
@@ -343,7 +354,8 @@ class LingBotVAWAM(WorldActionModel):
         outputs, caches = [], []
         for i in range(n):
             cache.restore(transformer, start)
-            outputs.append(seeded_infer(self.policy, init_latent, frame_st_id, seed, i))
+            outputs.append(seeded_infer(self.policy, init_latent, frame_st_id, seed, i,
+                                        self.first_branch_from_global_rng))
             caches.append(cache.snapshot(transformer))
         cache.stack_branches(transformer, caches, self._rows_per_branch)
         return torch.cat([a for a, _ in outputs]), torch.cat([lat for _, lat in outputs])
@@ -374,3 +386,15 @@ def _fresh_streaming_vaes(policy: Any) -> Iterator[None]:
         yield
     finally:
         frozen.update(saved)
+
+
+def _global_rng_state(device: str) -> tuple[Tensor, Tensor | None]:
+    """The global CPU RNG state and, on a CUDA device, that device's."""
+    dev = torch.device(device)
+    return torch.random.get_rng_state(), torch.cuda.get_rng_state(dev) if dev.type == "cuda" else None
+
+
+def _set_global_rng_state(device: str, state: tuple[Tensor, Tensor | None]) -> None:
+    torch.random.set_rng_state(state[0])
+    if state[1] is not None:
+        torch.cuda.set_rng_state(state[1], torch.device(device))

@@ -32,15 +32,20 @@ from wam_tts.seeding import branch_generators, derive_seed
 _WIDENED = ("text_emb", "grid_id", "timesteps")
 
 
-def initial_noise(policy: Any, n: int, seed: int) -> tuple[Tensor, Tensor]:
+def initial_noise(policy: Any, n: int, seed: int, first_from_global: bool = False) -> tuple[Tensor, Tensor]:
     """``[N, 48, F, h, w]`` latent and ``[N, action_dim, F, apf, 1]`` action noise.
 
     Row ``i`` is what ``_infer`` draws after ``torch.manual_seed(derive_seed(seed, i))``.
+    With ``first_from_global``, row 0 is what ``_infer`` draws from the global RNG as it
+    stands (the bare policy's own draw; it advances the global RNG as ``_infer`` does).
     """
     cfg = policy.config
     latent_h, latent_w = policy._latent_hw
     latents, actions = [], []
-    for gen in branch_generators(seed, n, cfg.device):
+    gens: list[torch.Generator | None] = list(branch_generators(seed, n, cfg.device))
+    if first_from_global:
+        gens[0] = None
+    for gen in gens:
         latents.append(
             torch.randn(1, cfg.in_channels, cfg.frame_chunk_size, latent_h, latent_w,
                         generator=gen, device=cfg.device, dtype=policy.dtype)
@@ -52,11 +57,15 @@ def initial_noise(policy: Any, n: int, seed: int) -> tuple[Tensor, Tensor]:
     return torch.cat(latents), torch.cat(actions)
 
 
-def seeded_infer(policy: Any, init_latent: Tensor | None, frame_st_id: int, seed: int, index: int) -> tuple[Tensor, Tensor]:
+def seeded_infer(policy: Any, init_latent: Tensor | None, frame_st_id: int, seed: int, index: int,
+                 first_from_global: bool = False) -> tuple[Tensor, Tensor]:
     """The real ``policy._infer``, drawing branch ``index``'s noise of :func:`initial_noise`.
 
-    The global RNG is forked, so the caller's random state is left untouched.
+    The global RNG is forked, so the caller's random state is left untouched, except for
+    branch 0 with ``first_from_global``: that is the plain ``_infer`` on the global RNG.
     """
+    if index == 0 and first_from_global:
+        return policy._infer(init_latent, frame_st_id=frame_st_id)
     device = torch.device(policy.config.device)
     devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
