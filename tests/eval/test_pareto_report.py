@@ -45,8 +45,8 @@ def test_points_pair_every_run_with_vanilla_and_count_its_compute():
     assert points["mean-n8"]["branches_per_decision"] == 8 and points["mean-n8"]["fire_rate"] is None
     assert points["mean-n8"]["ms_per_decision"] == pytest.approx(3.0)
     text = markdown(list(points.values()))
-    assert "| gated(mean, threshold 0.5) N=8 | 4.00 | 25 % | 7/10 = 70.0 %" in text
-    assert "| vanilla N=1 | 1.00 |" in text
+    assert "| gated(mean, future threshold 0.5) N=8 | 4.00 | 25 % | 7/10 = 70.0 % [39.7, 89.2] | +20.0 pp" in text
+    assert text.splitlines()[2].startswith("| vanilla N=1 | 1.00 |  | 5/10 = 50.0 %")
 
 
 def test_a_sweep_without_vanilla_is_refused():
