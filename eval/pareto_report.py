@@ -66,6 +66,7 @@ def run_points(episodes: pd.DataFrame, steps: pd.DataFrame) -> list[dict[str, An
         point = {
             "run_id": run_id, "label": label(selector, n), "selector": selector["name"],
             "inner": selector.get("inner", selector["name"]), "gates": gates, "n": n,
+            "gate_space": selector.get("gate_space", "future") if gates else None,
             "threshold": selector.get("threshold"), "decisions": len(decisions),
             "branches_per_decision": float(drawn.mean()),
             "fire_rate": float(fired.mean()) if gates else None,
@@ -79,7 +80,8 @@ def run_points(episodes: pd.DataFrame, steps: pd.DataFrame) -> list[dict[str, An
         if not point["vanilla"]:
             point["delta"] = asdict(compare(eps, vanilla[vanilla["task"].isin(eps["task"].unique())]))
         points.append(point)
-    return sorted(points, key=lambda p: (not p["vanilla"], p["inner"], p["gates"], p["label"]))
+    return sorted(points, key=lambda p: (not p["vanilla"], p["inner"], p["gates"], p["gate_space"] or "",
+                                         p["n"], -(p["threshold"] or 0.0)))
 
 
 def markdown(points: list[dict[str, Any]]) -> str:
@@ -100,15 +102,18 @@ def markdown(points: list[dict[str, Any]]) -> str:
 
 def plot(points: list[dict[str, Any]], path: Path) -> None:
     """Success (Wilson 95 % CI) against branches drawn per decision: a line per fixed-N
-    selector (through vanilla at N = 1), a diamond per gated run in its inner's colour."""
+    selector (through vanilla at N = 1), a marker per gated run in its inner's colour
+    (diamond: gate on predicted futures, square: gate on actions)."""
     fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
     vanilla = [p for p in points if p["vanilla"]]
     inners = sorted({p["inner"] for p in points if not p["vanilla"]})
     for k, inner in enumerate(inners):
         color = f"C{k}"
         fixed = vanilla + [p for p in points if p["inner"] == inner and not p["gates"] and not p["vanilla"]]
-        gated = [p for p in points if p["inner"] == inner and p["gates"]]
-        for series, fmt, name in ((fixed, "o-", f"{inner}, fixed N"), (gated, "D", f"gated({inner})")):
+        series_of = [(fixed, "o-", f"{inner}, fixed N")] + [
+            ([p for p in points if p["inner"] == inner and p["gate_space"] == space], marker, f"gated({inner}), {space} gate")
+            for space, marker in (("future", "D"), ("action", "s"))]
+        for series, fmt, name in series_of:
             if not series:
                 continue
             x = np.array([p["branches_per_decision"] for p in series])

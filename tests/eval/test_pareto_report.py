@@ -63,3 +63,18 @@ def test_the_command_writes_table_json_and_figure(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "out" / "pareto.json").read_text())[0]["run_id"] == points[0]["run_id"]
     assert (tmp_path / "out" / "pareto.png").stat().st_size > 1000
     assert "gated(mean" in (tmp_path / "out" / "pareto.md").read_text()
+
+
+def test_rows_run_vanilla_then_each_selector_by_n_then_its_gates_by_space_and_threshold():
+    parts = [run("vanilla-n1", {"name": "vanilla"}, 1, [True, False], [1, 1]),
+             run("mean-n16", {"name": "mean"}, 16, [True, True], [16, 16]),
+             run("mean-n2", {"name": "mean"}, 2, [True, False], [2, 2]),
+             run("gated-low", {**GATED, "threshold": 0.2}, 8, [True, True], [2, 8]),
+             run("gated-action", {**GATED, "gate_space": "action"}, 8, [True, True], [2, 8]),
+             run("gated-high", GATED, 8, [True, False], [2, 2])]
+    episodes = pd.concat([p[0] for p in parts], ignore_index=True)
+    steps = pd.concat([p[1] for p in parts], ignore_index=True)
+    points = run_points(episodes, steps)
+    assert [p["run_id"] for p in points] == ["vanilla-n1", "mean-n2", "mean-n16", "gated-action",
+                                             "gated-high", "gated-low"]
+    assert [p["gate_space"] for p in points][3:] == ["action", "future", "future"]
