@@ -10,7 +10,8 @@ stayed within ``--radius`` metres of where it was and the fingers within ``--rad
 the robot stopped while the task is unfinished. :func:`wam_tts.diagnostics.detect_background_collapse`
 flags episodes from the latents alone; the check reports its precision and recall against the stall
 labels, and its false alarms on successes, for a grid of thresholds (the default is 0.1, ``min_run`` 3),
-and writes ``collapse.json``, ``collapse.md`` and ``collapse.png`` under ``--out``. ``--videos K`` also
+and writes ``collapse.json``, ``collapse.md``, ``collapse.png`` and the decisions (``steps.parquet``)
+under ``--out``. ``--videos K`` also
 writes GIFs (real frame | decoded predicted frame) of up to K successful, failed-moving and stalled
 episodes. Needs a visual policy (or any policy whose env options give the state layout).
 """
@@ -31,6 +32,7 @@ from tqdm.auto import tqdm
 
 from eval.envs import make_env
 from eval.policies import make_policy
+from eval.reporting.document import markdown_table
 from eval.rollout import Rollout
 from eval.video import VideoSink
 from wam_tts import VanillaSelector
@@ -124,11 +126,11 @@ def score_detector(steps: pd.DataFrame, episodes: pd.DataFrame) -> pd.DataFrame:
 
 def write_videos(policy_name: str, episodes: pd.DataFrame, per_kind: int, out: Path,
                  options: dict[str, Any]) -> list[str]:
-    """GIFs of up to ``per_kind`` successful, failed (moving) and stalled episodes, replayed by seed."""
+    """GIFs of up to ``per_kind`` successful, failed (moving) and stalled episodes per task, replayed by seed."""
     kinds = {"success": episodes.success, "failure": ~episodes.success & ~episodes.stalled, "stalled": episodes.stalled}
     written = []
     for kind, mask in kinds.items():
-        for _, ep in episodes[mask].head(per_kind).iterrows():
+        for _, ep in episodes[mask].groupby("task").head(per_kind).iterrows():
             policy = make_policy(policy_name, ep.task, **{**options, "decode_images": True})
             with make_env("robosuite", ep.task, **policy.env_options()) as env:
                 path = out / f"{ep.task}_{kind}_trial{ep.trial}.gif"
@@ -179,11 +181,12 @@ def main(argv: list[str] | None = None) -> None:
     table = score_detector(steps, episodes)
     args.out.mkdir(parents=True, exist_ok=True)
     videos = write_videos(args.policy, episodes, args.videos, args.out, args.options) if args.videos else []
+    steps.drop(columns=["scores", "values"]).to_parquet(args.out / "steps.parquet")
     summary = {"policy": args.policy, "trials": args.trials, "window": args.window, "radius": args.radius,
                "seeds_from": COLLAPSE_SEED, "episodes": episodes.to_dict("records"),
                "detector": table.to_dict("records"), "videos": videos}
     (args.out / "collapse.json").write_text(json.dumps(summary, indent=1, default=float))
-    (args.out / "collapse.md").write_text(table.to_markdown(index=False, floatfmt=".2f") + "\n")
+    (args.out / "collapse.md").write_text(markdown_table(table) + "\n")
     plot(table, args.out / "collapse.png")
     print(table[table.task == "all"].to_string(index=False))
 

@@ -117,6 +117,8 @@ class RobosuiteEnv(EnvBackend):
 
     name = "robosuite"
     supports_state = True
+    lazy_images = False
+    _generation = 0  # bumped whenever the simulator state changes (subclasses inherit the count)
 
     def __init__(
         self,
@@ -142,7 +144,6 @@ class RobosuiteEnv(EnvBackend):
         self.cameras = tuple(cameras)
         self.image_size = int(image_size)
         self.lazy_images = bool(lazy_images)
-        self._generation = 0  # bumped whenever the simulator state changes
         self._env = suite.make(
             task,
             robots="Panda",
