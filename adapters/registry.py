@@ -98,6 +98,14 @@ ADAPTERS.register("reference_inverse")(Adapter(
     preset={"family": "inverse"},
     validate="adapters.reference:missing_checkpoint",
 ))
+for _family, _kind in (("joint", "joint-prediction"), ("inverse", "inverse-dynamics")):
+    ADAPTERS.register(f"reference_visual_{_family}")(Adapter(
+        factory="adapters.reference:load_reference_policy",
+        summary=f"The visual reference {_kind} WAM (futures: image latents of agentview at t + h; CPU; "
+                "env=robosuite_visual); options: checkpoint, decode_images.",
+        preset={"family": _family, "visual": True},
+        validate="adapters.reference:missing_checkpoint",
+    ))
 ADAPTERS.register("cosmos_policy")(Adapter(
     factory="adapters.cosmos_policy:load_cosmos_policy",
     summary="Cosmos-Policy on RoboCasa (GPU; options are CosmosPolicyConfig fields).",

@@ -138,29 +138,34 @@ def principled_scale(policy: WorldActionModel, env: Any) -> np.ndarray | None:
 
     Only for reference models on an env that names its state layout; ``None`` otherwise.
     """
-    normalizer = getattr(getattr(policy, "model", None), "normalizer", None)
+    std = _future_std(policy)
     layout = getattr(env, "state_layout", None)
-    if normalizer is None or layout is None:
-        return None
+    if std is None or layout is None or len(std) != sum(size for _, size in layout):
+        return None  # not a state model: futures in an image latent have no observables to pool
     from adapters.reference.normalizer import pooled_std
 
-    std = normalizer.state.std.double()
-    pooled = pooled_std(std, [size for _, size in layout]).clamp_min(1e-2)
-    return (pooled / std).numpy()
+    pooled = pooled_std(std.double(), [size for _, size in layout]).clamp_min(1e-2)
+    return (pooled / std.double()).numpy()
+
+
+def _future_std(policy: WorldActionModel) -> torch.Tensor | None:
+    """The training std of each future feature (reference models), else None."""
+    model = getattr(policy, "model", None)
+    return None if not hasattr(model, "future_normalizer") else model.future_normalizer.std
 
 
 def floored_dims(policy: WorldActionModel) -> list[int]:
     """Features whose training std sits at the normaliser's 0.01 floor (reference models)."""
-    normalizer = getattr(getattr(policy, "model", None), "normalizer", None)
-    if normalizer is None:
+    std = _future_std(policy)
+    if std is None:
         return []
-    return [int(i) for i in torch.nonzero(normalizer.state.std <= 1.0001e-2).flatten()]
+    return [int(i) for i in torch.nonzero(std <= 1.0001e-2).flatten()]
 
 
 def dim_names(env: Any, d: int) -> list[str]:
     layout = getattr(env, "state_layout", None)
-    if layout is None:
-        return [str(i) for i in range(d)]
+    if layout is None or d != sum(size for _, size in layout):
+        return [str(i) for i in range(d)]  # futures that are not the state (an image latent)
     return [f"{key}[{i}]" for key, size in layout for i in range(size)]
 
 

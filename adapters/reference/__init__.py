@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from adapters.reference.autoencoder import ImageAutoencoder
 from adapters.reference.checkpoint import load_checkpoint, save_checkpoint
 from adapters.reference.families import FAMILIES
 from adapters.reference.wam import InverseDynamicsWAM, JointPredictionWAM, ReferenceWAM
@@ -25,11 +26,16 @@ DEFAULT_RUNGS: dict[tuple[str, str], int] = {("joint", "Lift"): 1, ("joint", "Do
 ORIGINAL = "original"
 
 
-def checkpoint_path(family: str, task: str, rung: int | str | None = None) -> Path:
+def checkpoint_path(family: str, task: str, rung: int | str | None = None, visual: bool = False) -> Path:
     """Where the shipped checkpoint of ``family`` on ``task`` lives: ``rung`` None is the
     default (:data:`DEFAULT_RUNGS`), an integer that rung of the branch-fidelity ladder
-    (``<family>_<task>_v<rung>.pt``, MODEL_CARD.md), ``"original"`` ``<family>_<task>.pt``."""
+    (``<family>_<task>_v<rung>.pt``, MODEL_CARD.md), ``"original"`` ``<family>_<task>.pt``;
+    ``visual``: the visual model, futures in an image latent (``<family>_<task>_visual.pt``)."""
     FAMILIES.get(family)
+    if visual:
+        if rung is not None:
+            raise ValueError("the visual reference models have no ladder: give no rung")
+        return CHECKPOINT_DIR / f"{family}_{task}_visual.pt"
     if rung is None:
         rung = DEFAULT_RUNGS.get((family, task), ORIGINAL)
     if rung == ORIGINAL:
@@ -37,6 +43,12 @@ def checkpoint_path(family: str, task: str, rung: int | str | None = None) -> Pa
     if isinstance(rung, bool) or not isinstance(rung, int):
         raise ValueError(f"rung must be an integer ladder rung or {ORIGINAL!r}, got {rung!r}")
     return CHECKPOINT_DIR / f"{family}_{task}_v{rung}.pt"
+
+
+def visual_tasks(family: str) -> list[str]:
+    """Tasks with a shipped visual checkpoint for ``family``."""
+    FAMILIES.get(family)
+    return sorted(p.stem.split("_")[1] for p in CHECKPOINT_DIR.glob(f"{family}_*_visual.pt"))
 
 
 def shipped_tasks(family: str) -> list[str]:
@@ -49,20 +61,26 @@ def shipped_tasks(family: str) -> list[str]:
 def shipped_rungs(family: str, task: str) -> list[int]:
     """Ladder rungs shipped for ``(family, task)``."""
     FAMILIES.get(family)
-    return sorted(int(p.stem.rsplit("_v", 1)[1]) for p in CHECKPOINT_DIR.glob(f"{family}_{task}_v*.pt"))
+    rungs = (p.stem.rsplit("_v", 1)[1] for p in CHECKPOINT_DIR.glob(f"{family}_{task}_v*.pt"))
+    return sorted(int(r) for r in rungs if r.isdigit())  # not _visual
 
 
 def missing_checkpoint(family: str, task: str, rung: int | str | None = None,
-                       checkpoint: str | Path | None = None) -> list[str]:
+                       checkpoint: str | Path | None = None, visual: bool = False,
+                       decode_images: bool = False) -> list[str]:
     """The problem (if any) that would make :func:`load_reference_policy` fail for ``task``."""
     if checkpoint is not None and rung is not None:
         return ["give the reference policy a rung or a checkpoint, not both"]
     try:
-        path = Path(checkpoint) if checkpoint is not None else checkpoint_path(family, task, rung)
+        path = Path(checkpoint) if checkpoint is not None else checkpoint_path(family, task, rung, visual)
     except ValueError as err:
         return [str(err)]
     if path.is_file():
         return []
+    if visual:
+        return [f"no visual reference_{family} checkpoint for task {task!r} ({path}); shipped tasks: "
+                f"{', '.join(visual_tasks(family)) or 'none'}; train one with "
+                f"`python -m eval.reference_training.train_visual --family {family} --task {task}`"]
     if isinstance(rung, int):
         return [f"no rung {rung} of the reference_{family} ladder for task {task!r} ({path}); shipped rungs: "
                 f"{shipped_rungs(family, task) or 'none'}"]
@@ -70,21 +88,29 @@ def missing_checkpoint(family: str, task: str, rung: int | str | None = None,
             f"{', '.join(shipped_tasks(family)) or 'none'}"]
 
 
-def load_policy(path: str | Path) -> ReferenceWAM:
-    """The policy saved in the checkpoint at ``path``."""
+def load_policy(path: str | Path, decode_images: bool = False) -> ReferenceWAM:
+    """The policy saved in the checkpoint at ``path`` (``decode_images``: see :class:`ReferenceWAM`)."""
     model, payload = load_checkpoint(path)
-    return FAMILIES.get(payload["family"]).wam(model)
+    wam = FAMILIES.get(payload["family"]).wam
+    if "encoder" not in payload:
+        return wam(model)
+    encoder = payload["encoder"]
+    return wam(model, ImageAutoencoder.from_payload(encoder), encoder["camera"], decode_images=decode_images)
 
 
 def load_reference_policy(family: str, task: str, rung: int | str | None = None,
-                          checkpoint: str | Path | None = None) -> ReferenceWAM:
+                          checkpoint: str | Path | None = None, visual: bool = False,
+                          decode_images: bool = False) -> ReferenceWAM:
     """The shipped ``family`` ("joint" or "inverse") policy for ``task`` (e.g. "Lift");
-    ``rung`` as in :func:`checkpoint_path`; ``checkpoint``: any checkpoint file instead."""
+    ``rung`` and ``visual`` as in :func:`checkpoint_path`; ``checkpoint``: any checkpoint
+    file instead; ``decode_images``: branches carry decoded future frames (visual models)."""
     if checkpoint is not None:
         if rung is not None:
             raise ValueError("give the reference policy a rung or a checkpoint, not both")
-        return load_policy(checkpoint)
-    path = checkpoint_path(family, task, rung)
+        return load_policy(checkpoint, decode_images)
+    path = checkpoint_path(family, task, rung, visual)
+    if visual and not path.is_file():
+        raise FileNotFoundError(missing_checkpoint(family, task, visual=True)[0])
     if not path.is_file():
         if isinstance(rung, int):
             raise FileNotFoundError(
@@ -97,7 +123,7 @@ def load_reference_policy(family: str, task: str, rung: int | str | None = None,
             f"{', '.join(shipped_tasks(family)) or 'none'}. Train one with "
             f"`python -m eval.reference_training.train --family {family} --task {task}`."
         )
-    return load_policy(path)
+    return load_policy(path, decode_images)
 
 
 __all__ = [
@@ -116,4 +142,5 @@ __all__ = [
     "save_checkpoint",
     "shipped_rungs",
     "shipped_tasks",
+    "visual_tasks",
 ]

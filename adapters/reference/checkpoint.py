@@ -2,7 +2,8 @@
 
 The file holds plain data only (loaded with ``weights_only=True``): the family, the
 task, the :class:`ModelConfig`, the normaliser statistics, the weights and a ``meta``
-dict describing how it was trained.
+dict describing how it was trained; a visual model's file also holds its image
+autoencoder and camera (``"encoder"``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import torch
 
+from adapters.reference.autoencoder import ImageAutoencoder
 from adapters.reference.base import ReferenceModel
 from adapters.reference.config import ModelConfig
 from adapters.reference.families import FAMILIES
@@ -21,8 +23,12 @@ from adapters.reference.normalizer import Normalizer
 FORMAT = "wam-tts-reference/1"
 
 
-def save_checkpoint(path: str | Path, model: ReferenceModel, task: str, meta: dict[str, Any]) -> Path:
-    """Write ``model`` with its config, normaliser and ``meta`` (JSON-like plain data)."""
+def save_checkpoint(path: str | Path, model: ReferenceModel, task: str, meta: dict[str, Any],
+                    encoder: ImageAutoencoder | None = None, camera: str | None = None) -> Path:
+    """Write ``model`` with its config, normaliser and ``meta`` (JSON-like plain data); a
+    visual model also with its image ``encoder`` and the ``camera`` it reads."""
+    if (encoder is None) != (model.config.latent_dim == 0) or (encoder is None) != (camera is None):
+        raise ValueError("a visual model (latent_dim > 0) is saved with its encoder and camera, a state model without")
     try:
         meta = json.loads(json.dumps(meta))
     except TypeError as err:
@@ -38,6 +44,8 @@ def save_checkpoint(path: str | Path, model: ReferenceModel, task: str, meta: di
         "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
         "meta": meta,
     }
+    if encoder is not None:
+        payload["encoder"] = {**encoder.to_payload(), "camera": camera}
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(payload, tmp)
     tmp.replace(path)

@@ -17,6 +17,9 @@ class ModelConfig:
         width, depth: residual MLP size of the generative (and inverse-dynamics) networks.
         flow_steps: Euler steps when sampling.
         value_width, value_depth: size of the joint model's value head.
+        latent_dim: width Z of an image latent appended to the state (a visual model's
+            conditioning is ``[s_t, z_t]``, width S + Z, and its futures are ``z_{t+h}``);
+            0: futures are the state itself.
     """
 
     state_dim: int
@@ -28,17 +31,29 @@ class ModelConfig:
     flow_steps: int = 8
     value_width: int = 128
     value_depth: int = 2
+    latent_dim: int = 0
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"ModelConfig.{f.name} must be a positive integer, got {value!r}")
+            lowest = 0 if f.name == "latent_dim" else 1
+            if not isinstance(value, int) or isinstance(value, bool) or value < lowest:
+                raise ValueError(f"ModelConfig.{f.name} must be an integer >= {lowest}, got {value!r}")
         if self.future_horizon > self.horizon:
             raise ValueError(
                 f"future_horizon ({self.future_horizon}) cannot exceed the chunk length ({self.horizon}): "
                 "the predicted future must be reached by executing the chunk"
             )
+
+    @property
+    def future_dim(self) -> int:
+        """Width of one predicted future: the image latent, or the whole state."""
+        return self.latent_dim or self.state_dim
+
+    @property
+    def cond_dim(self) -> int:
+        """Width of the conditioning vector ``[s_t]`` or ``[s_t, z_t]``."""
+        return self.state_dim + self.latent_dim
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)

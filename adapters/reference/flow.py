@@ -15,12 +15,15 @@ from torch import Tensor
 from adapters.reference.networks import VelocityNet
 
 
-def flow_matching_loss(net: VelocityNet, x1: Tensor, cond: Tensor, generator: torch.Generator | None = None) -> Tensor:
-    """Mean squared error between ``net(x_t, t, cond)`` and the straight-line velocity."""
+def flow_matching_loss(net: VelocityNet, x1: Tensor, cond: Tensor, generator: torch.Generator | None = None,
+                       weights: Tensor | None = None) -> Tensor:
+    """Mean squared error between ``net(x_t, t, cond)`` and the straight-line velocity;
+    ``weights [D]`` (summing to 1) weigh the dimensions instead of a plain mean."""
     x0 = torch.randn(x1.shape, generator=generator, dtype=x1.dtype, device=x1.device)
     t = torch.rand(x1.shape[0], generator=generator, dtype=x1.dtype, device=x1.device)
     xt = (1 - t[:, None]) * x0 + t[:, None] * x1
-    return (net(xt, t, cond) - (x1 - x0)).square().mean()
+    error = (net(xt, t, cond) - (x1 - x0)).square()
+    return error.mean() if weights is None else (error @ weights).mean()
 
 
 def euler_sample(net: VelocityNet, x0: Tensor, cond: Tensor, steps: int) -> Tensor:

@@ -64,6 +64,20 @@ def pooled_std(std: Tensor, groups: Sequence[int]) -> Tensor:
     return torch.cat([b.square().mean(-1, keepdim=True).sqrt().expand_as(b) for b in blocks], dim=-1)
 
 
+def _last_groups(groups: Sequence[int] | None, width: int) -> list[int] | None:
+    """The trailing blocks of ``groups`` that cover the last ``width`` features."""
+    if groups is None:
+        return None
+    tail: list[int] = []
+    for size in reversed([int(g) for g in groups]):
+        if sum(tail) >= width:
+            break
+        tail.insert(0, size)
+    if sum(tail) != width:
+        raise ValueError(f"groups {list(groups)} do not split off the last {width} features")
+    return tail
+
+
 @dataclass
 class Normalizer:
     """The three standardisers a reference model needs.
@@ -80,12 +94,13 @@ class Normalizer:
     @classmethod
     def fit(cls, states: Tensor, actions: Tensor, deltas: Tensor, std_floor: float = 1e-2,
             state_groups: Sequence[int] | None = None) -> Normalizer:
-        """Fit on ``states [M, S]``, ``actions [M, A]`` and ``deltas [M, S]``; ``state_groups``
-        (observable sizes) pools the scales of states and deltas per observable."""
+        """Fit on ``states [M, C]``, ``actions [M, A]`` and ``deltas [M, F]`` (the change of the
+        last F features of the states); ``state_groups`` (observable sizes) pools the scales
+        of states and deltas per observable."""
         return cls(
             Standardizer.fit(states, std_floor, state_groups),
             Standardizer.fit(actions, std_floor),
-            Standardizer.fit(deltas, std_floor, state_groups),
+            Standardizer.fit(deltas, std_floor, _last_groups(state_groups, deltas.shape[1])),
         )
 
     def state_dict(self) -> dict[str, dict[str, Tensor]]:

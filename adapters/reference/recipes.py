@@ -84,3 +84,23 @@ def ladder_recipe(family: str, task: str, rung: int) -> Recipe:
         raise ValueError(f"rung must be 0 .. {len(LADDER_VARIETY) - 1}, got {rung}")
     return replace(recipe_for(family, task), branch_variety=LADDER_VARIETY[rung], state_scale="pooled",
                    value_episodes=LADDER_VALUE_EPISODES)
+
+
+#: Within-state variety of the visual reference models' training data (rung v1's).
+VISUAL_VARIETY = LADDER_VARIETY[1]
+
+
+#: (family, task) → what the shipped visual checkpoint changes in the state model's recipe:
+#: predicting 256 latent numbers beside the chunk needs more demos for the same success
+#: (a sweep of demo counts, MODEL_CARD.md "Visual reference WAMs").
+VISUAL_RECIPES: dict[tuple[str, str], dict[str, int]] = {
+    ("joint", "Door"): {"demos": 3, "steps": 1500},
+}
+
+
+def visual_recipe(family: str, task: str) -> Recipe:
+    """The recipe of the visual model for ``(family, task)``: the task's shipped recipe with
+    rung v1's variety, pooled scales and :data:`VISUAL_RECIPES`' changes
+    (``eval.reference_training.train_visual``)."""
+    return replace(recipe_for(family, task), branch_variety=VISUAL_VARIETY, state_scale="pooled",
+                   value_episodes=LADDER_VALUE_EPISODES, **VISUAL_RECIPES.get((family, task), {}))

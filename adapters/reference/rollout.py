@@ -9,7 +9,8 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from wam_tts import Decision, EpisodeListener, VanillaSelector, WorldActionModel
+from adapters.reference.wam import ReferenceWAM
+from wam_tts import Decision, EpisodeListener, VanillaSelector
 from wam_tts import run_episode as run_selector_episode
 
 
@@ -40,19 +41,20 @@ class Episode:
 
 
 class _Recorder(EpisodeListener):
-    """Keeps each decision's step, state, chunk and predicted future in ``episode``."""
+    """Keeps each decision's step, conditioning (the state, or ``[s_t, z_t]``), chunk and
+    predicted future in ``episode``."""
 
-    def __init__(self, episode: Episode) -> None:
-        self.episode = episode
+    def __init__(self, episode: Episode, policy: ReferenceWAM) -> None:
+        self.episode, self.policy = episode, policy
 
     def on_decision(self, t: int, obs: dict[str, np.ndarray], decision: Decision) -> None:
         self.episode.decision_steps.append(t)
-        self.episode.states.append(np.asarray(obs["state"], dtype=np.float32).copy())
+        self.episode.states.append(self.policy.conditioning(obs)[0].numpy().copy())
         self.episode.actions.append(decision.actions.clone())
         self.episode.futures.append(decision.future.clone())
 
 
-def run_episode(policy: WorldActionModel, env: Env, seed: int, execute: int | None = None,
+def run_episode(policy: ReferenceWAM, env: Env, seed: int, execute: int | None = None,
                 record: bool = False) -> Episode:
     """Act with one branch per decision until success or ``env.max_steps``.
 
@@ -64,7 +66,7 @@ def run_episode(policy: WorldActionModel, env: Env, seed: int, execute: int | No
     start = time.perf_counter()
     result = run_selector_episode(VanillaSelector(policy), env, seed, env.max_steps,
                                   execute=execute or policy.future_horizon,
-                                  listener=_Recorder(episode) if record else None)
+                                  listener=_Recorder(episode, policy) if record else None)
     episode.success, episode.length, episode.wall_s = result.success, result.steps, time.perf_counter() - start
     return episode
 

@@ -19,11 +19,14 @@ def build_model(family: str, data: ChunkData, seed: int = 0, std_floor: float = 
                 state_groups: Sequence[int] | None = None, **sizes: int) -> ReferenceModel:
     """A freshly initialised ``family`` model whose normaliser is fitted on ``data``.
 
-    ``sizes`` are :class:`ModelConfig` fields (``horizon`` is read from the data);
+    ``sizes`` are :class:`ModelConfig` fields (``horizon`` is read from the data; with
+    ``latent_dim`` the data's states are ``[s_t, z_t]`` and its futures ``z_{t+h}``);
     ``state_groups`` (observable sizes) pools state scales per observable.
     """
     chunks = data.chunks
-    config = ModelConfig(state_dim=data.states.shape[1], action_dim=chunks.shape[2], horizon=chunks.shape[1], **sizes)
+    latent_dim = sizes.pop("latent_dim", 0)
+    config = ModelConfig(state_dim=data.states.shape[1] - latent_dim, action_dim=chunks.shape[2],
+                         horizon=chunks.shape[1], latent_dim=latent_dim, **sizes)
     normalizer = Normalizer.fit(data.states, chunks.reshape(-1, chunks.shape[2]), data.deltas, std_floor, state_groups)
     torch.manual_seed(seed)
     return FAMILIES.get(family).model(config, normalizer)

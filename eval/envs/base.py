@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 
 import numpy as np
 
-Obs = dict[str, np.ndarray]
-"""``"state"``: float32 ``[S]`` (object state + proprio); optional ``"<cam>_image"``: uint8 ``[H, W, 3]`` upright."""
+Obs = Mapping[str, np.ndarray]
+"""``"state"``: float32 ``[S]`` (object state + proprio); optional ``"<cam>_image"``: uint8 ``[H, W, 3]`` upright
+(a dict, or a mapping that renders its images when read)."""
 
 
 class EnvBackend(ABC):

@@ -23,7 +23,7 @@ actions are clipped by robosuite's controller. Episodes are never ended by robos
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,11 +110,15 @@ class RobosuiteEnv(EnvBackend):
     a soft reset (about 1 ms, against about 0.1 s to rebuild the env: see
     ``python -m eval.bench.envs``); the same seed gives the same episode whatever ran before.
     ``max_steps`` overrides the task's budget; ``cameras`` adds ``"<camera>_image"``
-    (``image_size`` square) to every observation.
+    (``image_size`` square) to every observation. With ``lazy_images`` an image is
+    rendered only when read (:class:`LazyObservation`), so a loop that looks at frames
+    only at decision points and at the steps predictions refer to pays for those alone.
     """
 
     name = "robosuite"
     supports_state = True
+    lazy_images = False
+    _generation = 0  # bumped whenever the simulator state changes (subclasses inherit the count)
 
     def __init__(
         self,
@@ -123,6 +127,7 @@ class RobosuiteEnv(EnvBackend):
         cameras: Sequence[str] = (),
         image_size: int = 84,
         max_steps: int | None = None,
+        lazy_images: bool = False,
     ) -> None:
         if task not in TASK_MAX_STEPS:
             raise ValueError(
@@ -138,6 +143,7 @@ class RobosuiteEnv(EnvBackend):
         self.max_steps = max_steps or TASK_MAX_STEPS[task]
         self.cameras = tuple(cameras)
         self.image_size = int(image_size)
+        self.lazy_images = bool(lazy_images)
         self._env = suite.make(
             task,
             robots="Panda",
@@ -163,10 +169,12 @@ class RobosuiteEnv(EnvBackend):
         env.seed = seed
         env.rng.bit_generator.state = np.random.default_rng(seed).bit_generator.state
         env.reset()
+        self._generation += 1
         return self.observe()
 
     def step(self, action: np.ndarray) -> Obs:
         self._env.step(self.check_action(action))
+        self._generation += 1
         return self.observe()
 
     def success(self) -> bool:
@@ -179,6 +187,8 @@ class RobosuiteEnv(EnvBackend):
         values = self._env._get_observations(force_update=True)
         state = np.concatenate([np.ravel(values[key]) for key, _ in self.state_layout])
         obs: Obs = {"state": state.astype(np.float32)}
+        if self.lazy_images:
+            return LazyObservation(self, obs)
         for camera in self.cameras:
             obs[f"{camera}_image"] = self._render(camera)
         return obs
@@ -212,6 +222,7 @@ class RobosuiteEnv(EnvBackend):
             vars(controller).update(saved)
         env.timestep = state.timestep
         env.cur_time = state.cur_time
+        self._generation += 1
 
     def close(self) -> None:
         if self._renderer is not None:
@@ -255,8 +266,50 @@ class RobosuiteEnv(EnvBackend):
         model.vis.quality.offsamples = 0  # no MSAA: about 3x faster on CPU
         return self._mujoco.Renderer(model, height=self.image_size, width=self.image_size)
 
+    @property
+    def generation(self) -> int:
+        """Counts changes of the simulator state (reset, step, set_state)."""
+        return self._generation
+
     def _render(self, camera: str) -> np.ndarray:
         renderer = self._renderer
         renderer.update_scene(self._env.sim.data._data, camera=camera)
         renderer.scene.flags[self._mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
         return np.ascontiguousarray(renderer.render(), dtype=np.uint8)  # mujoco.Renderer flips upright
+
+
+class LazyObservation(Mapping[str, np.ndarray]):
+    """An observation whose ``"<camera>_image"`` entries render on first read.
+
+    A frame can only be rendered while the simulator is still in the state the
+    observation was taken in; reading it after a step (or reset, or restore) is an error
+    that names the fix, never a silently wrong frame. Rendered frames are kept.
+    """
+
+    def __init__(self, env: RobosuiteEnv, values: dict[str, np.ndarray]) -> None:
+        self._env, self._values, self._generation = env, values, env.generation
+        self._images = {f"{camera}_image": camera for camera in env.cameras}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key in self._values:
+            return self._values[key]
+        if key not in self._images:
+            raise KeyError(key)
+        if self._env.generation != self._generation:
+            raise RuntimeError(
+                f"{key} of this observation was never read and the simulator has moved on since: read the "
+                "frames an observation is needed for before stepping (or build the env with lazy_images=False)"
+            )
+        self._values[key] = image = self._env._render(self._images[key])
+        return image
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(["state", *self._images])
+
+    def __len__(self) -> int:
+        return 1 + len(self._images)
+
+    @property
+    def rendered(self) -> list[str]:
+        """The image keys rendered so far."""
+        return [key for key in self._images if key in self._values]

@@ -33,7 +33,7 @@ def evaluate(path: Path, trials: int, first_seed: int = EVAL_SEED, progress: boo
     task = load_checkpoint(path)[1]["task"]
     policy = load_policy(path)
     episodes: list[Episode] = []
-    with make_env("robosuite", task) as env:
+    with make_env("robosuite", task, **policy.env_options()) as env:
         for seed in tqdm(range(first_seed, first_seed + trials), desc=f"{policy.family} {task}", disable=not progress):
             episodes.append(run_episode(policy, env, seed))
     successes = sum(e.success for e in episodes)

@@ -48,11 +48,11 @@ def demonstrations(task: str, recipe: Recipe, cache: Path | None) -> list[Any]:
     return demos
 
 
-def train_value(model: JointFlowModel, task: str, recipe: Recipe, progress: bool) -> dict[str, Any]:
+def train_value(policy: JointPredictionWAM, task: str, recipe: Recipe, progress: bool) -> dict[str, Any]:
     """Roll the trained model out (N = 1) and fit its value head on the discounted returns."""
-    policy = JointPredictionWAM(model)
+    model = policy.model
     seeds = range(VALUE_SEED, VALUE_SEED + recipe.value_episodes)
-    with make_env("robosuite", task) as env:
+    with make_env("robosuite", task, **policy.env_options()) as env:
         episodes = [run_episode(policy, env, s, record=True) for s in tqdm(seeds, desc="value rollouts", disable=not progress)]
     data = ValueData.from_episodes(episodes, recipe.gamma)
     losses = train_value_head(model, data, recipe.value_steps, recipe.batch_size, recipe.lr, recipe.seed, progress)
@@ -107,7 +107,7 @@ def train(family: str, task: str, recipe: Recipe, out: Path, cache: Path | None 
         "torch": str(torch.__version__),
     }
     if isinstance(model, JointFlowModel) and recipe.value_episodes > 0:
-        meta.update(train_value(model, task, recipe, progress))
+        meta.update(train_value(JointPredictionWAM(model), task, recipe, progress))
         meta["value_seconds"] = round(time.perf_counter() - trained, 1)
     meta["total_seconds"] = round(time.perf_counter() - start, 1)
     save_checkpoint(out, model, task, meta)

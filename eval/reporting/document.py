@@ -75,7 +75,7 @@ class Document:
             elif kind == "note":
                 out += [f"> **Note:** {block[1]}", ""]
             elif kind == "table":
-                out += [_markdown_table(block[1]), ""]
+                out += [markdown_table(block[1]), ""]
             else:
                 fig = block[1]
                 out += [f"![{fig.name}](figures/{fig.name}.png)", "", f"*{fig.caption}*", ""]
@@ -130,7 +130,8 @@ def _stringify(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.apply(lambda col: col.map(fmt)) if len(frame) else frame.astype(str)
 
 
-def _markdown_table(frame: pd.DataFrame) -> str:
+def markdown_table(frame: pd.DataFrame) -> str:
+    """``frame`` as a markdown table, numbers formatted as the report does."""
     cells = _stringify(frame)
     header = "| " + " | ".join(map(str, cells.columns)) + " |"
     rule = "|" + "|".join("---" for _ in cells.columns) + "|"

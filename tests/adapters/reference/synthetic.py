@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
+from adapters.reference.autoencoder import AutoencoderConfig, ImageAutoencoder
 from adapters.reference.dataset import ChunkData
 from adapters.reference.training import build_model
 
@@ -41,3 +43,25 @@ def tiny_data() -> ChunkData:
 
 def tiny_model(family: str, seed: int = 0):
     return build_model(family, tiny_data(), seed=seed, **TINY)
+
+
+#: A visual model's image size and its autoencoder (untrained): latents of 2 × 2 × 2 = 8 numbers.
+IMAGE_SIZE = 16
+TINY_AUTOENCODER = AutoencoderConfig(image_size=IMAGE_SIZE, width=8, latent_channels=2)
+
+
+def frame(seed: int) -> np.ndarray:
+    """A random uint8 camera frame of the tiny visual models' size."""
+    return np.random.default_rng(seed).integers(0, 256, (IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
+
+
+def tiny_visual_model(family: str, seed: int = 0) -> tuple:
+    """An untrained tiny visual model and its encoder: conditioning ``[s_t, z_t]``, futures ``z_{t+h}``."""
+    torch.manual_seed(seed)
+    encoder = ImageAutoencoder(TINY_AUTOENCODER).eval()
+    z = TINY_AUTOENCODER.latent_dim
+    trajectories = [Trajectory(np.concatenate([t.states, np.random.default_rng(k).normal(size=(len(t.states), z))],
+                                              axis=1).astype(np.float32), t.actions)
+                    for k, t in enumerate(point_mass_trajectories())]
+    data = ChunkData.from_trajectories(trajectories, HORIZON, TINY["future_horizon"], future_dim=z)
+    return build_model(family, data, seed=seed, latent_dim=z, state_groups=[STATE_DIM, z], **TINY), encoder

@@ -205,3 +205,28 @@ def test_sign_flipping_quaternions_are_left_out() -> None:
         assert keys == ["Can_to_robot0_eef_pos", "Can_pos", "Can_quat",
                         "robot0_eef_pos", "robot0_eef_quat", "robot0_gripper_qpos"]
         assert env.state_dim == 19 and env.reset(0)["state"].shape == (19,)
+
+
+def test_lazy_images_render_only_when_read_and_never_a_stale_frame() -> None:
+    """With lazy_images a frame is rendered on first read, equals the eager render of the same
+    state, and reading it after the simulator moved on is an error naming the fix."""
+    actions = random_actions(3, 5)
+    with make_env("robosuite", "Lift", cameras=["agentview"], image_size=32) as eager, \
+            make_env("robosuite", "Lift", cameras=["agentview"], image_size=32, lazy_images=True) as lazy:
+        eager.reset(4)
+        obs = lazy.reset(4)
+        assert obs.rendered == [] and sorted(obs) == ["agentview_image", "state"]
+        for action in actions[:-1]:
+            expected = eager.step(action)
+            obs = lazy.step(action)
+        assert np.array_equal(obs["state"], expected["state"]) and obs.rendered == []
+        assert np.array_equal(obs["agentview_image"], expected["agentview_image"])
+        assert obs.rendered == ["agentview_image"]
+        stale = lazy.step(actions[-1])
+        kept = obs["agentview_image"]  # already rendered: still readable
+        assert kept is obs["agentview_image"]
+        lazy.step(actions[0])
+        with pytest.raises(RuntimeError, match="never read and the simulator has moved on"):
+            stale["agentview_image"]
+        with pytest.raises(KeyError):
+            stale["frontview_image"]
