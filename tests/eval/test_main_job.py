@@ -86,7 +86,7 @@ def test_a_failing_job_does_not_stop_the_sweep_or_its_table_and_n1_duplicates_ar
 
 @pytest.mark.slow
 def test_ctrl_c_says_how_far_the_run_got_without_a_traceback(tmp_path):
-    args = [*TOY, "trials=8", "baseline=false", "env.options={step_delay:0.02}", "hydra.run.dir=run"]
+    args = [*TOY, "trials=8", "baseline=false", "env.options={step_delay:0.1}", "hydra.run.dir=run"]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen([sys.executable, "-m", "eval.run", *args], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
