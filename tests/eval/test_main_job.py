@@ -88,8 +88,11 @@ def test_a_failing_job_does_not_stop_the_sweep_or_its_table_and_n1_duplicates_ar
 def test_ctrl_c_says_how_far_the_run_got_without_a_traceback(tmp_path):
     args = [*TOY, "trials=8", "baseline=false", "env.options={step_delay:0.1}", "hydra.run.dir=run"]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # a user's terminal delivers Ctrl-C; a test process may have inherited SIGINT ignored, which
+    # the child would inherit in turn and never see the signal
     proc = subprocess.Popen([sys.executable, "-m", "eval.run", *args], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 90
     while time.time() < deadline and len(list((tmp_path / "run" / "episodes").glob("*.parquet"))) < 2:
         time.sleep(0.05)
