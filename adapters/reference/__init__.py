@@ -68,7 +68,8 @@ def shipped_rungs(family: str, task: str) -> list[int]:
 def missing_checkpoint(family: str, task: str, rung: int | str | None = None,
                        checkpoint: str | Path | None = None, visual: bool = False,
                        decode_images: bool = False) -> list[str]:
-    """The problem (if any) that would make :func:`load_reference_policy` fail for ``task``."""
+    """The problem (if any) that would make :func:`load_reference_policy` fail for ``task``
+    (it takes the same options; ``decode_images`` cannot make it fail)."""
     if checkpoint is not None and rung is not None:
         return ["give the reference policy a rung or a checkpoint, not both"]
     try:

@@ -23,8 +23,8 @@ class ReferenceWAM(WorldActionModel):
     latent used for Δz, are the normalised state (``encode_observation``); a visual model
     (an ``encoder`` given) reads ``z_t``, the autoencoder latent of ``obs[f"{camera}_image"]``,
     and its futures are the normalised latent of the frame at t + h, predicted as a change
-    from ``z_t`` by networks conditioned on the state. With ``decode_images`` its branches carry their decoded future frames as
-    ``extras["future_image"]`` (for videos).
+    from ``z_t`` by networks conditioned on the state. With ``decode_images`` its branches
+    carry their decoded future frames as ``extras["future_image"]`` (for videos).
     """
 
     model_type: type[ReferenceModel] = ReferenceModel

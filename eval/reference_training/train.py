@@ -115,22 +115,34 @@ def train(family: str, task: str, recipe: Recipe, out: Path, cache: Path | None 
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = training_parser(__doc__)
+    parser.add_argument("--rung", type=int, help="train rung R of the branch-fidelity ladder (recipes.LADDER_VARIETY)")
+    return parser.parse_args(argv)
+
+
+def training_parser(doc: str) -> argparse.ArgumentParser:
+    """The options every training command shares: family, task, output, demo cache and
+    one override per :class:`Recipe` field."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--family", required=True, choices=FAMILIES.names())
     parser.add_argument("--task", required=True, help="robosuite task, e.g. Lift")
     parser.add_argument("--out", type=Path, help="checkpoint path (default: the shipped one)")
     parser.add_argument("--demo-cache", type=Path, help="folder to reuse collected demos from")
-    parser.add_argument("--rung", type=int, help="train rung R of the branch-fidelity ladder (recipes.LADDER_VARIETY)")
     for f in dataclasses.fields(Recipe):
         parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), help=f"recipe override ({f.name})")
-    return parser.parse_args(argv)
+    return parser
+
+
+def with_overrides(base: Recipe, args: argparse.Namespace) -> Recipe:
+    """``base`` with every recipe field given on the command line replaced."""
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(Recipe) if getattr(args, f.name) is not None}
+    return dataclasses.replace(base, **overrides)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(Recipe) if getattr(args, f.name) is not None}
     base = recipe_for(args.family, args.task) if args.rung is None else ladder_recipe(args.family, args.task, args.rung)
-    recipe = dataclasses.replace(base, **overrides)
+    recipe = with_overrides(base, args)
     out = args.out or checkpoint_path(args.family, args.task, ORIGINAL if args.rung is None else args.rung)
     meta = train(args.family, args.task, recipe, out, args.demo_cache)
     print(json.dumps({"checkpoint": str(out), **meta}, indent=1))

@@ -7,13 +7,12 @@ Scripted demos are replayed in the simulator with the camera on (64×64 agentvie
 rendered only at the steps used); from evenly strided demo states perturbed chunks are
 executed and the frames they reach kept (the ladder's action-conditioned data, so the
 predicted frame follows the branch's actions). An image autoencoder is fitted to every
-kept frame, then the model: conditioning ``[s_t, z_t]``, future ``z_{t+h}``. The joint model's
+kept frame, then the model: conditioning ``[s_t, z_t]`` (its networks see ``s_t``), future ``z_{t+h}``. The joint model's
 value head is fitted on its own rollouts, as for the state models.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import time
@@ -32,20 +31,11 @@ from adapters.reference.recipes import DEMO_SEED, Recipe, visual_recipe
 from adapters.reference.training import build_model, train_model
 from eval.envs import make_env
 from eval.reference_training.branch_data import Replay, concat, replay_demos
-from eval.reference_training.train import demonstrations, train_value
+from eval.reference_training.train import demonstrations, train_value, training_parser, with_overrides
 
 CAMERA = "agentview"
 IMAGE_SIZE = 64
 AUTOENCODER_STEPS = 1000
-
-
-@dataclasses.dataclass(frozen=True)
-class VisualData:
-    """The replay's frames encoded: the model's samples and the frames they came from."""
-
-    samples: ChunkData
-    demo_samples: int
-    frames: np.ndarray  # every kept frame, for the autoencoder
 
 
 def replay_frames(replay: Replay) -> np.ndarray:
@@ -129,18 +119,11 @@ def train_visual(family: str, task: str, recipe: Recipe, out: Path, cache: Path 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--family", required=True, choices=FAMILIES.names())
-    parser.add_argument("--task", required=True, help="robosuite task, e.g. Lift")
-    parser.add_argument("--out", type=Path, help="checkpoint path (default: the shipped one)")
-    parser.add_argument("--demo-cache", type=Path, help="folder to reuse collected demos from")
+    parser = training_parser(__doc__)
     parser.add_argument("--latent-channels", type=int, default=AutoencoderConfig.latent_channels,
                         help="channels per cell of the 8x8 latent grid")
-    for f in dataclasses.fields(Recipe):
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), help=f"recipe override ({f.name})")
     args = parser.parse_args(argv)
-    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(Recipe) if getattr(args, f.name) is not None}
-    recipe = dataclasses.replace(visual_recipe(args.family, args.task), **overrides)
+    recipe = with_overrides(visual_recipe(args.family, args.task), args)
     out = args.out or checkpoint_path(args.family, args.task, visual=True)
     meta = train_visual(args.family, args.task, recipe, out, args.demo_cache,
                         AutoencoderConfig(image_size=IMAGE_SIZE, latent_channels=args.latent_channels))
