@@ -20,6 +20,9 @@ class ModelConfig:
         latent_dim: width Z of an image latent appended to the state (a visual model's
             conditioning is ``[s_t, z_t]``, width S + Z, and its futures are ``z_{t+h}``);
             0: futures are the state itself.
+        inverse_noise: std of the Gaussian noise added, in training only, to the normalised
+            change the inverse-dynamics network reads (so it tolerates generated futures,
+            which are blurrier than real ones); 0 for the joint family.
     """
 
     state_dim: int
@@ -32,9 +35,15 @@ class ModelConfig:
     value_width: int = 128
     value_depth: int = 2
     latent_dim: int = 0
+    inverse_noise: float = 0.0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.inverse_noise, int | float) or isinstance(self.inverse_noise, bool) \
+                or not self.inverse_noise >= 0:
+            raise ValueError(f"ModelConfig.inverse_noise must be a number >= 0, got {self.inverse_noise!r}")
         for f in fields(self):
+            if f.name == "inverse_noise":
+                continue
             value = getattr(self, f.name)
             lowest = 0 if f.name == "latent_dim" else 1
             if not isinstance(value, int) or isinstance(value, bool) or value < lowest:
@@ -55,11 +64,11 @@ class ModelConfig:
         """Width of the conditioning vector ``[s_t]`` or ``[s_t, z_t]``."""
         return self.state_dim + self.latent_dim
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, int | float]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, int]) -> ModelConfig:
+    def from_dict(cls, data: dict[str, int | float]) -> ModelConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:

@@ -39,8 +39,11 @@ class InverseDynamicsModel(ReferenceModel):
         cond = self.network_input(batch.states)
         delta_n = norm.delta.normalize(batch.deltas)
         flow = flow_matching_loss(self.flow, delta_n, cond, generator)
-        target = self.future_normalizer.normalize(batch.futures)
-        actions_n = self.inverse_dynamics(torch.cat([cond, self.inverse_input(target, delta_n)], dim=1))
+        seen = self.inverse_input(self.future_normalizer.normalize(batch.futures), delta_n)
+        if self.config.inverse_noise:
+            noise = torch.randn(seen.shape, generator=generator, dtype=seen.dtype, device=seen.device)
+            seen = seen + self.config.inverse_noise * noise
+        actions_n = self.inverse_dynamics(torch.cat([cond, seen], dim=1))
         inverse = (actions_n - norm.action.normalize(batch.chunks).flatten(1)).square().mean()
         return flow + inverse
 

@@ -16,7 +16,7 @@ from adapters.reference.normalizer import Normalizer
 
 
 def build_model(family: str, data: ChunkData, seed: int = 0, std_floor: float = 1e-2,
-                state_groups: Sequence[int] | None = None, **sizes: int) -> ReferenceModel:
+                state_groups: Sequence[int] | None = None, **sizes: float) -> ReferenceModel:
     """A freshly initialised ``family`` model whose normaliser is fitted on ``data``.
 
     ``sizes`` are :class:`ModelConfig` fields (``horizon`` is read from the data; with

@@ -3,7 +3,9 @@
 Each expert is a small phase machine of proportional controllers on the end-effector
 and object poses it reads from ``obs["state"]`` (through the env's ``state_layout``).
 Per-episode randomness (gains, hover heights, grasp offsets, timings, drawn from the
-episode's rng) and Gaussian action noise give demos some of the variety of human ones.
+episode's rng) and Gaussian action noise give demos some of the variety of human ones;
+``pauses`` adds another trait of human demos, the operator letting go of the input device
+for a while at a phase change (policies trained on such demos learn to stall).
 
     python -m eval.envs.experts --task Lift --episodes 20 [--out demos/Lift.npz]
 """
@@ -28,6 +30,8 @@ from wam_tts import Registry
 #: Gripper pointing straight down (fingers closing along world y at yaw 0).
 DOWN = Rotation.from_euler("xyz", [np.pi, 0.0, 0.0])
 OPEN, CLOSE = -1.0, 1.0
+#: Length range (steps, inclusive) of an operator pause.
+PAUSE_STEPS = (10, 30)
 
 
 def down_at(yaw: float) -> Rotation:
@@ -49,10 +53,15 @@ class Demo:
 class Expert(ABC):
     """A scripted policy for one task: ``reset(obs, rng)`` once per episode, then ``act(obs)``."""
 
-    def __init__(self, env: RobosuiteEnv, noise: float = 0.1) -> None:
+    def __init__(self, env: RobosuiteEnv, noise: float = 0.1, pauses: float = 0.0) -> None:
         if noise < 0:
             raise ValueError(f"action noise must be >= 0, got {noise}")
+        if not 0.0 <= pauses <= 1.0:
+            raise ValueError(f"pause probability must be in [0, 1], got {pauses}")
         self.noise = noise
+        self.pauses = pauses
+        self.pause_left = 0
+        self.hold = np.zeros(env.action_dim, dtype=np.float32)
         self.action_dim = env.action_dim
         self._slices: dict[str, slice] = {}
         start = 0
@@ -66,17 +75,27 @@ class Expert(ABC):
     def reset(self, obs: Obs, rng: np.random.Generator) -> None:
         """Start an episode: draw this episode's gains and offsets from ``rng``."""
         self.rng = rng
+        self.pause_left = 0
         self.kp = rng.uniform(8.0, 14.0)  # action per metre of position error
         self.kr = rng.uniform(2.0, 3.5)  # action per radian of orientation error
         self.set_phase("approach")
         self.plan(self.parts(obs))
 
     def act(self, obs: Obs) -> np.ndarray:
-        """The next action ``[A]`` in [-1, 1]: the script's command plus Gaussian noise."""
+        """The next action ``[A]`` in [-1, 1]: the script's command plus Gaussian noise, or
+        during an operator pause no motion at all with the gripper held as it was."""
+        if self.pause_left > 0:
+            self.pause_left -= 1
+            return self.hold.copy()
+        phase = self.phase
         action = self.command(self.parts(obs))
         self.phase_steps += 1
-        noisy = action + self.rng.normal(0.0, self.noise, size=action.shape)
-        return np.clip(noisy, -1.0, 1.0).astype(np.float32)
+        noisy = np.clip(action + self.rng.normal(0.0, self.noise, size=action.shape), -1.0, 1.0).astype(np.float32)
+        if self.pauses > 0 and self.phase != phase and self.rng.random() < self.pauses:
+            self.pause_left = int(self.rng.integers(PAUSE_STEPS[0], PAUSE_STEPS[1] + 1))
+            self.hold = np.zeros_like(noisy)
+            self.hold[6:] = np.sign(action[6:])  # the gripper keeps its command (open or closed)
+        return noisy
 
     def parts(self, obs: Obs) -> dict[str, np.ndarray]:
         """``obs["state"]`` split into its named parts (float64)."""
@@ -230,8 +249,8 @@ class PickPlaceCanExpert(PickExpert):
     obj = "Can"
     symmetry = None
 
-    def __init__(self, env: RobosuiteEnv, noise: float = 0.1) -> None:
-        super().__init__(env, noise)
+    def __init__(self, env: RobosuiteEnv, noise: float = 0.1, pauses: float = 0.0) -> None:
+        super().__init__(env, noise, pauses)
         raw = env.unwrapped
         self.target = np.array(raw.target_bin_placements[raw.object_to_id["can"]], dtype=np.float64)
 
@@ -262,8 +281,8 @@ class DoorExpert(Expert):
     #: Lever angle the expert turns to; the latch is free from about 1.3 rad (limit 1.57).
     TURN = 1.45
 
-    def __init__(self, env: RobosuiteEnv, noise: float = 0.1) -> None:
-        super().__init__(env, noise)
+    def __init__(self, env: RobosuiteEnv, noise: float = 0.1, pauses: float = 0.0) -> None:
+        super().__init__(env, noise, pauses)
         self.env = env
 
     def plan(self, p: dict[str, np.ndarray]) -> None:
@@ -332,6 +351,7 @@ def collect_demos(
     seed: int = 0,
     noise: float = 0.1,
     *,
+    pauses: float = 0.0,
     max_steps: int | None = None,
     env: RobosuiteEnv | None = None,
     stop_on_success: bool = True,
@@ -340,7 +360,8 @@ def collect_demos(
     """Run the scripted expert for ``episodes`` episodes; episode ``i`` resets with seed ``seed + i``.
 
     Episodes end at the env's first success (``stop_on_success``) or after ``max_steps``
-    (the task's default). Failed episodes are kept (``Demo.success`` is False).
+    (the task's default). Failed episodes are kept (``Demo.success`` is False). ``pauses``:
+    probability of an operator pause (:data:`PAUSE_STEPS` long) at each phase change.
     """
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
@@ -350,7 +371,7 @@ def collect_demos(
     if env.task != task:
         raise ValueError(f"collect_demos for {task!r} was given an env for {env.task!r}")
     budget = max_steps or env.max_steps
-    expert = expert_cls(env, noise=noise)
+    expert = expert_cls(env, noise=noise, pauses=pauses)
     demos: list[Demo] = []
     bar = tqdm(range(episodes), desc=f"{task} expert", disable=not progress)
     try:
@@ -422,10 +443,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0, help="episode i resets with seed + i")
     parser.add_argument("--noise", type=float, default=0.1, help="std of the Gaussian action noise")
+    parser.add_argument("--pauses", type=float, default=0.0, help="probability of an operator pause at a phase change")
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--out", type=Path, default=None, help="save the demos to this .npz")
     args = parser.parse_args(argv)
-    demos = collect_demos(args.task, args.episodes, args.seed, args.noise, max_steps=args.max_steps)
+    demos = collect_demos(args.task, args.episodes, args.seed, args.noise, pauses=args.pauses, max_steps=args.max_steps)
     wins = [d for d in demos if d.success]
     summary = {
         "task": args.task,

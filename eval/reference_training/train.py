@@ -38,10 +38,12 @@ from eval.reference_training.branch_data import branch_samples, concat
 
 def demonstrations(task: str, recipe: Recipe, cache: Path | None) -> list[Any]:
     """Scripted-expert demos for ``task`` (read from / written to ``cache`` if given)."""
-    name = f"{task}_{recipe.demos}demos_seed{DEMO_SEED}_noise{recipe.demo_noise}.npz"
+    pauses = f"_pauses{recipe.demo_pauses}" if recipe.demo_pauses else ""
+    name = f"{task}_{recipe.demos}demos_seed{DEMO_SEED}_noise{recipe.demo_noise}{pauses}.npz"
     if cache is not None and (cache / name).is_file():
         return load_demos(cache / name)
-    demos = collect_demos(task, episodes=recipe.demos, seed=DEMO_SEED, noise=recipe.demo_noise)
+    demos = collect_demos(task, episodes=recipe.demos, seed=DEMO_SEED, noise=recipe.demo_noise,
+                          pauses=recipe.demo_pauses)
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
         save_demos(cache / name, demos)
@@ -87,7 +89,8 @@ def train(family: str, task: str, recipe: Recipe, out: Path, cache: Path | None 
     data = concat(data, branches)
     model = build_model(family, data, seed=recipe.seed, future_horizon=recipe.horizon,
                         state_groups=groups if recipe.state_scale == "pooled" else None,
-                        width=recipe.width, depth=recipe.depth, flow_steps=recipe.flow_steps)
+                        width=recipe.width, depth=recipe.depth, flow_steps=recipe.flow_steps,
+                        inverse_noise=recipe.inverse_noise)
     collected = time.perf_counter()
     losses = train_model(model, data, recipe.steps, recipe.batch_size, recipe.lr, recipe.seed, progress)
     trained = time.perf_counter()

@@ -89,7 +89,8 @@ def train_visual(family: str, task: str, recipe: Recipe, out: Path, cache: Path 
     data = visual_samples(replay, demos, encoder, recipe.horizon)
     z = encoder.config.latent_dim
     model = build_model(family, data, seed=recipe.seed, future_horizon=recipe.horizon, latent_dim=z,
-                        state_groups=[*groups, z], width=recipe.width, depth=recipe.depth, flow_steps=recipe.flow_steps)
+                        state_groups=[*groups, z], width=recipe.width, depth=recipe.depth, flow_steps=recipe.flow_steps,
+                        inverse_noise=recipe.inverse_noise)
     losses = train_model(model, data, recipe.steps, recipe.batch_size, recipe.lr, recipe.seed, progress)
     trained = time.perf_counter()
     meta: dict[str, Any] = {

@@ -83,3 +83,23 @@ def test_the_default_is_the_chosen_rung_and_the_original_stays_loadable():
     assert checkpoint_path("joint", "Lift", "original").name == "joint_Lift.pt"
     assert checkpoint_path("inverse", "Lift").name == "inverse_Lift.pt"  # no ladder: the original
     assert checkpoint_path("joint", "PickPlaceCan").name == "joint_PickPlaceCan.pt"
+
+
+@pytest.mark.parametrize("family", ["joint", "inverse"])
+def test_visual_checkpoints_ship_for_both_families_with_the_recipe_that_trained_them(family):
+    """Each shipped visual checkpoint records the recipe ``train_visual`` uses by default
+    (fields added since take their defaults), its camera and autoencoder, and fits in 2 MiB."""
+    from adapters.reference import checkpoint_path, visual_tasks
+    from adapters.reference.recipes import Recipe, visual_recipe
+
+    assert {"Lift", "Door"} <= set(visual_tasks(family))
+    for task in visual_tasks(family):
+        path = checkpoint_path(family, task, visual=True)
+        assert path.stat().st_size < 2 * 2**20
+        model, payload = load_checkpoint(path)
+        meta = payload["meta"]
+        assert Recipe(**meta["recipe"]) == visual_recipe(family, task)
+        assert payload["encoder"]["camera"] == meta["camera"] == "agentview"
+        assert model.config.latent_dim == meta["latent_dim"] == 256
+        assert model.config.inverse_noise == visual_recipe(family, task).inverse_noise
+        assert meta["loss_final"] < meta["loss_first"]

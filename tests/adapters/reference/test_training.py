@@ -7,9 +7,9 @@ import torch
 from adapters.reference.dataset import ChunkData
 from adapters.reference.normalizer import Normalizer
 from adapters.reference.rollout import Episode
-from adapters.reference.training import train_model
+from adapters.reference.training import build_model, train_model
 from adapters.reference.value import ValueData, train_value_head
-from tests.adapters.reference.synthetic import Trajectory, tiny_data, tiny_model
+from tests.adapters.reference.synthetic import TINY, Trajectory, tiny_data, tiny_model
 
 
 @pytest.mark.parametrize("family", ["joint", "inverse"])
@@ -86,3 +86,25 @@ def test_value_head_learns_returns_and_only_the_head_changes():
         v = model.value(data.states, data.actions, data.futures)
     success = data.returns > 0
     assert v[success].mean() > v[~success].mean() + 0.3
+
+
+def test_inverse_noise_perturbs_only_what_the_inverse_network_reads_in_training():
+    """``inverse_noise`` changes the inverse-dynamics loss (noise on the change it reads) and
+    nothing at sampling time; 0 is the plain loss; it must be a number >= 0."""
+    from adapters.reference.config import ModelConfig
+
+    data = tiny_data()
+    plain = tiny_model("inverse")
+    noisy = build_model("inverse", data, seed=0, **{**TINY, "inverse_noise": 2.0})
+    noisy.load_state_dict(plain.state_dict())
+    batch = data.take(torch.arange(32))
+    same = [m.loss(batch, torch.Generator().manual_seed(3)) for m in (plain, plain)]
+    assert torch.equal(same[0], same[1])
+    assert not torch.isclose(noisy.loss(batch, torch.Generator().manual_seed(3)), same[0])
+    noise = torch.randn(4, plain.noise_dim, generator=torch.Generator().manual_seed(0))
+    states = data.states[:4]
+    with torch.no_grad():
+        assert torch.equal(plain.predict(states, noise).actions, noisy.predict(states, noise).actions)
+    assert ModelConfig.from_dict(noisy.config.to_dict()).inverse_noise == 2.0
+    with pytest.raises(ValueError, match="inverse_noise must be a number >= 0"):
+        ModelConfig(state_dim=4, action_dim=2, inverse_noise=-0.1)

@@ -51,6 +51,32 @@ def test_demos_are_reproducible_and_noise_matters(lift: RobosuiteEnv) -> None:
     assert not np.array_equal(other.states[0], a.states[0])
 
 
+def test_operator_pauses_hold_still_with_the_gripper_kept(lift: RobosuiteEnv) -> None:
+    """``pauses=1``: at every phase change the expert holds still for PAUSE_STEPS steps (zero
+    motion, no noise, the gripper's last command kept); ``pauses=0`` leaves demos unchanged."""
+    from eval.envs.experts import PAUSE_STEPS
+
+    plain = collect_demos("Lift", 1, seed=5, noise=0.1, env=lift, progress=False)[0]
+    again = collect_demos("Lift", 1, seed=5, noise=0.1, pauses=0.0, env=lift, progress=False)[0]
+    np.testing.assert_array_equal(plain.actions, again.actions)
+    paused = collect_demos("Lift", 1, seed=5, noise=0.1, pauses=1.0, env=lift, progress=False)[0]
+    assert paused.success and len(paused.actions) > len(plain.actions) + PAUSE_STEPS[0]
+    still = np.all(paused.actions[:, :6] == 0.0, axis=1)
+    runs, run = [], 0
+    for s in still:
+        run = run + 1 if s else 0
+        if run == 1:
+            runs.append(0)
+        if s:
+            runs[-1] = run
+    assert len(runs) >= 2 and all(PAUSE_STEPS[0] <= r <= PAUSE_STEPS[1] for r in runs), runs
+    held = paused.actions[still, 6]
+    assert set(np.unique(held)) <= {-1.0, 1.0} and {-1.0, 1.0} <= set(np.unique(held))  # open and closed
+    assert not still[: len(plain.actions)].all()
+    with pytest.raises(ValueError, match="pause probability"):
+        EXPERTS.get("Lift")(lift, pauses=1.5)
+
+
 def test_budget_and_failures_are_kept(lift: RobosuiteEnv) -> None:
     demos = collect_demos("Lift", 1, seed=0, noise=0.1, env=lift, max_steps=5, progress=False)
     assert len(demos[0].actions) == 5 and demos[0].success is False
